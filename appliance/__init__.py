@@ -1,0 +1,3 @@
+"""Poste Public: public computer sessions for libraries, as one offline appliance."""
+
+__version__ = '0.1.0'
