@@ -1,0 +1,103 @@
+"""The database: declared unbound here, bound once at start to SQLite or PostgreSQL.
+
+SQLite under gevent (GUIDE pitfalls 3 and 4): SQLite's busy wait sleeps in C and freezes every
+greenlet, so all writes of this process go through `writing()`, which holds one process-wide lock
+around the transaction. Never do network I/O inside it.
+"""
+import os
+import threading
+import time
+from contextlib import contextmanager
+
+from peewee import DatabaseProxy, OperationalError, InterfaceError
+from playhouse import db_url
+from playhouse.migrations import Runner
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), 'migrations')
+
+# synchronous=FULL: an SD card losing power must not lose a committed session or log entry.
+SQLITE_PRAGMAS = {
+    'journal_mode': 'wal',
+    'foreign_keys': 1,
+    'busy_timeout': 5000,
+    'synchronous': 'full',
+}
+
+database = DatabaseProxy()
+_write_lock = threading.RLock()  # gevent's lock once patched: it yields instead of blocking
+
+
+class DatabaseUnavailable(Exception):
+    pass
+
+
+def bind(url):
+    """Create the real database for `url` (pooled) and bind the proxy to it."""
+    scheme, rest = url.split(':', 1)
+    kwargs = {'max_connections': 64, 'stale_timeout': 300, 'timeout': 10}
+    if scheme == 'sqlite':
+        path = url[len('sqlite:///'):]
+        if path and path != ':memory:':
+            os.makedirs(os.path.dirname(os.path.abspath(path)) or '.', exist_ok=True)
+        kwargs['pragmas'] = SQLITE_PRAGMAS
+        scheme = 'sqlite+pool'
+    elif scheme in ('postgres', 'postgresql', 'postgresext'):
+        scheme = 'postgresql+pool'
+        kwargs['prefer_psycopg3'] = True
+    real = db_url.connect(f'{scheme}:{rest}', **kwargs)
+    database.initialize(real)
+    return real
+
+
+def is_sqlite():
+    return database.obj is not None and 'sqlite' in type(database.obj).__name__.lower()
+
+
+@contextmanager
+def writing():
+    """One write transaction at a time in this process (see the module docstring)."""
+    with _write_lock:
+        with database.atomic():
+            yield
+
+
+def migrate():
+    """Apply pending migrations; returns the names applied (empty when up to date)."""
+    with database.connection_context():
+        return Runner(database.obj, MIGRATIONS_DIR).up()
+
+
+def pending_migrations():
+    with database.connection_context():
+        return [m.name for m in Runner(database.obj, MIGRATIONS_DIR).status() if not m.applied]
+
+
+def schema_version():
+    """The number of the newest applied migration (0 on an empty database)."""
+    with database.connection_context():
+        applied = Runner(database.obj, MIGRATIONS_DIR).applied()
+    return max((int(name.split('_', 1)[0]) for name in applied), default=0)
+
+
+def ping():
+    """True when the database answers a trivial query."""
+    try:
+        with database.connection_context():
+            database.execute_sql('SELECT 1').fetchone()
+        return True
+    except Exception:  # any driver error means "down" to a health check
+        return False
+
+
+def wait_until_available(timeout, interval=0.5):
+    deadline = time.monotonic() + timeout
+    while True:
+        if ping():
+            return
+        if time.monotonic() >= deadline:
+            raise DatabaseUnavailable(f'database did not answer within {timeout:g} s')
+        time.sleep(interval)
+
+
+__all__ = ['database', 'bind', 'writing', 'migrate', 'ping', 'wait_until_available',
+           'DatabaseUnavailable', 'OperationalError', 'InterfaceError']

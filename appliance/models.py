@@ -1,0 +1,145 @@
+"""Peewee models. The schema itself is made by the versioned files in migrations/.
+
+Times are naive UTC. The domain keeps the seed's French words; see rules.py for what may change them.
+"""
+import json
+
+from peewee import (BooleanField, CharField, DateField, DateTimeField, ForeignKeyField,
+                    IntegerField, Model, TextField)
+
+from appliance.clock import utcnow
+from appliance.db import database
+
+ROLES = ('admin', 'staff')
+PIECES_IDENTITE = ('cni', 'passeport', 'titre_sejour', 'permis', 'autre')
+POSTE_STATUTS = ('disponible', 'occupe', 'hors_ligne', 'maintenance')
+SESSION_STATUTS = ('en_attente', 'active', 'suspendue', 'terminee', 'expiree')
+OPEN_STATUTS = ('en_attente', 'active', 'suspendue')
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Compte(BaseModel):
+    """A staff account (librarian or administrator)."""
+    username = CharField(max_length=150, unique=True)
+    email = CharField(max_length=254, default='')
+    role = CharField(max_length=10, default='staff')
+    is_active = BooleanField(default=True)
+    password_hash = CharField(max_length=100)
+    last_login = DateTimeField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+class AuthSession(BaseModel):
+    """One login: its refresh token rotates; revoking it rejects its access tokens too."""
+    id = CharField(max_length=32, primary_key=True)
+    compte = ForeignKeyField(Compte, backref='auth_sessions', on_delete='CASCADE')
+    refresh_jti = CharField(max_length=32)
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    revoked_at = DateTimeField(null=True)
+
+
+class Utilisateur(BaseModel):
+    """A visitor of the library who uses the public computers."""
+    nom = CharField(max_length=100)
+    prenom = CharField(max_length=100)
+    email = CharField(max_length=254, default='')
+    telephone = CharField(max_length=30, default='')
+    date_naissance = DateField(null=True)
+    adresse = TextField(default='')
+    type_piece_identite = CharField(max_length=20, null=True)
+    piece_identite_verifiee = BooleanField(default=False)
+    numero_piece_identite = CharField(max_length=50, default='')
+    consentement_rgpd = BooleanField(default=False)
+    date_consentement = DateTimeField(null=True)
+    photo = CharField(max_length=100, null=True)  # file name under DATA_DIR/photos
+    is_guest = BooleanField(default=False)
+    notes = TextField(default='')
+    created_by = ForeignKeyField(Compte, null=True, on_delete='SET NULL')
+    nombre_sessions_total = IntegerField(default=0)
+    derniere_session = DateTimeField(null=True)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    @property
+    def nom_complet(self):
+        return f'{self.prenom} {self.nom}'.strip()
+
+
+class Poste(BaseModel):
+    """A public computer."""
+    nom = CharField(max_length=100, unique=True)
+    ip_address = CharField(max_length=45, unique=True)
+    mac_address = CharField(max_length=17, null=True, unique=True)
+    statut = CharField(max_length=20, default='disponible')
+    emplacement = CharField(max_length=200, default='')
+    derniere_connexion = DateTimeField(null=True)
+    kiosk_token_hash = CharField(max_length=64, null=True, index=True)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+
+class Session(BaseModel):
+    """A visitor's time on a poste, from its access code to its end."""
+    code_acces = CharField(max_length=6)
+    utilisateur = ForeignKeyField(Utilisateur, null=True, backref='sessions', on_delete='SET NULL')
+    poste = ForeignKeyField(Poste, null=True, backref='sessions', on_delete='SET NULL')
+    duree_initiale = IntegerField()
+    temps_ajoute = IntegerField(default=0)
+    debut_session = DateTimeField(null=True)
+    fin_prevue = DateTimeField(null=True)  # deadline while active; temps_restant derives from it
+    fin_session = DateTimeField(null=True)
+    statut = CharField(max_length=20, default='en_attente', index=True)
+    raison_fin = CharField(max_length=40, default='')
+    operateur = CharField(max_length=150, default='')
+    notes = TextField(default='')
+    avertissements = CharField(max_length=200, default='')  # thresholds done, "600,300"
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = 'poste_session'
+
+    @property
+    def warnings_done(self):
+        return frozenset(int(x) for x in self.avertissements.split(',') if x)
+
+    @staticmethod
+    def format_warnings(done):
+        return ','.join(str(t) for t in sorted(done, reverse=True))
+
+
+class Log(BaseModel):
+    """An audit entry. Names are copied as text and ids are plain numbers, not foreign keys, so an
+    entry outlives whatever it names (legal requests)."""
+    action = CharField(max_length=40, index=True)
+    operateur = CharField(max_length=150, default='')
+    utilisateur = IntegerField(null=True, index=True)
+    utilisateur_nom = CharField(max_length=201, default='')
+    session = IntegerField(null=True, index=True)
+    poste = IntegerField(null=True, index=True)
+    poste_nom = CharField(max_length=100, default='')
+    details = TextField(default='')
+    metadata = TextField(default='{}')
+    ip_address = CharField(max_length=45, null=True)
+    created_at = DateTimeField(default=utcnow, index=True)
+
+    @property
+    def metadata_dict(self):
+        try:
+            return json.loads(self.metadata or '{}')
+        except ValueError:
+            return {}
+
+
+class State(BaseModel):
+    """Small key/value facts the appliance keeps about itself (last backup, last purge...)."""
+    key = CharField(max_length=50, primary_key=True)
+    value = TextField(default='')
+
+
+ALL_MODELS = [Compte, AuthSession, Utilisateur, Poste, Session, Log, State]
