@@ -1,11 +1,11 @@
 """Entry point: `poste-public` and `python -m appliance`."""
-# gevent must patch the standard library before anything else imports socket,
-# threading or sqlite3 (GUIDE pitfall 1).
-from gevent import monkey
+import sys
 
-monkey.patch_all()
-
-import sys  # noqa: E402
+# gevent must patch the standard library before anything else imports socket, threading or
+# sqlite3 (GUIDE pitfall 1). The kiosk client is a plain threaded Tk program: it is not patched.
+if sys.argv[1:2] != ['kiosk']:
+    from gevent import monkey
+    monkey.patch_all()
 
 
 def main(argv=None):

@@ -11,6 +11,14 @@ import time
 from datetime import datetime, timedelta, timezone
 
 
+_EPOCH = datetime(1970, 1, 1)
+
+
+def epoch_seconds(dt):
+    """Seconds since 1970 for a naive UTC datetime."""
+    return (dt - _EPOCH).total_seconds()
+
+
 def utcnow():
     return datetime.now(timezone.utc).replace(tzinfo=None)
 

@@ -53,12 +53,42 @@ def is_sqlite():
     return database.obj is not None and 'sqlite' in type(database.obj).__name__.lower()
 
 
+_local = threading.local()  # per greenlet once patched
+
+
 @contextmanager
 def writing():
-    """One write transaction at a time in this process (see the module docstring)."""
+    """One write transaction at a time in this process (see the module docstring).
+
+    Callbacks registered with on_commit() inside it run once the outermost block has committed,
+    so nobody is told of a change that was rolled back.
+    """
     with _write_lock:
-        with database.atomic():
-            yield
+        outermost = not getattr(_local, 'depth', 0)
+        if outermost:
+            _local.callbacks = []
+        _local.depth = getattr(_local, 'depth', 0) + 1
+        try:
+            with database.atomic():
+                yield
+        except BaseException:
+            if outermost:
+                _local.callbacks = []
+            raise
+        finally:
+            _local.depth -= 1
+    if outermost:
+        callbacks, _local.callbacks = _local.callbacks, []
+        for callback in callbacks:
+            callback()
+
+
+def on_commit(callback):
+    """Run `callback` after the current write transaction commits, or now if there is none."""
+    if getattr(_local, 'depth', 0):
+        _local.callbacks.append(callback)
+    else:
+        callback()
 
 
 def migrate():
@@ -99,5 +129,5 @@ def wait_until_available(timeout, interval=0.5):
         time.sleep(interval)
 
 
-__all__ = ['database', 'bind', 'writing', 'migrate', 'ping', 'wait_until_available',
+__all__ = ['database', 'bind', 'writing', 'on_commit', 'migrate', 'ping', 'wait_until_available',
            'DatabaseUnavailable', 'OperationalError', 'InterfaceError']

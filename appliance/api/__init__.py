@@ -1,0 +1,7 @@
+"""The REST API: one module of routes per resource, all registered by register()."""
+from appliance.api import auth, comptes, logs, postes, sessions, system, utilisateurs
+
+
+def register(app, ctx):
+    for module in (auth, comptes, utilisateurs, postes, sessions, logs, system):
+        module.routes(app, ctx)

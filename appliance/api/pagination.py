@@ -1,0 +1,59 @@
+"""Paginated lists: {"count", "next", "previous", "results"} with ?page=N&page_size=M (max 200)."""
+from urllib.parse import urlencode
+
+from bottle import request
+
+from appliance.errors import Invalid, NotFound
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+def _positive_int(name, raw, default):
+    if raw in (None, ''):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise Invalid({name: ['Un nombre entier positif est requis.']})
+    return value
+
+
+def paginate(query, serialize_page):
+    """`serialize_page(rows)` turns one page of rows into a list of JSON objects."""
+    page = _positive_int('page', request.query.get('page'), 1)
+    size = min(_positive_int('page_size', request.query.get('page_size'), DEFAULT_PAGE_SIZE),
+               MAX_PAGE_SIZE)
+    count = query.count()
+    last = max(1, -(-count // size))
+    if page > last:
+        raise NotFound('Page invalide.')
+    rows = list(query.paginate(page, size))
+    return {
+        'count': count,
+        'next': _page_url(page + 1) if page < last else None,
+        'previous': _page_url(page - 1) if page > 1 else None,
+        'results': serialize_page(rows),
+    }
+
+
+def _page_url(page):
+    params = [(k, v) for k, v in request.query.allitems() if k != 'page']
+    params.append(('page', str(page)))
+    return f'{request.urlparts.scheme}://{request.urlparts.netloc}{request.path}?{urlencode(params)}'
+
+
+def int_param(name):
+    """An optional integer query filter; 400 when it is not a number."""
+    raw = request.query.get(name)
+    if raw in (None, ''):
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise Invalid({name: ['Un identifiant numérique est requis.']}) from None
+    if not 0 < value < 2 ** 63:
+        raise Invalid({name: ['Identifiant hors limites.']})
+    return value

@@ -1,0 +1,54 @@
+"""Health, the OpenAPI document and Swagger UI served from the box itself (no internet)."""
+import os
+
+import bottle
+import swagger_ui_bundle
+from bottle import response
+
+from appliance import __version__, db
+from appliance.api.openapi import document
+
+DOCS_PAGE = '''<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><title>Poste Public — API</title>
+<link rel="stylesheet" href="/api/docs/static/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/api/docs/static/swagger-ui-bundle.js"></script>
+<script src="/api/docs/init.js"></script></body></html>
+'''
+DOCS_INIT = "SwaggerUIBundle({url: '/api/openapi.json', dom_id: '#swagger-ui', deepLinking: true});\n"
+
+
+def routes(app, ctx):
+    @app.get('/api/health/')
+    def health():
+        checks = {'database': 'ok' if db.ping() else 'down',
+                  'scheduler': scheduler_state(ctx)}
+        healthy = all(value == 'ok' for value in checks.values())
+        response.status = 200 if healthy else 503
+        down = [name for name, value in checks.items() if value != 'ok']
+        return {'status': 'ok' if healthy else 'degraded', **checks, 'version': __version__,
+                **({'detail': 'En panne : ' + ', '.join(down)} if down else {})}
+
+    @app.get('/api/openapi.json')
+    def openapi():
+        return document()
+
+    @app.get('/api/docs/')
+    def docs():
+        response.content_type = 'text/html; charset=utf-8'
+        return DOCS_PAGE
+
+    @app.get('/api/docs/init.js')
+    def docs_init():
+        response.content_type = 'application/javascript; charset=utf-8'
+        return DOCS_INIT
+
+    @app.get('/api/docs/static/<name>')
+    def docs_asset(name):
+        return bottle.static_file(os.path.basename(name), root=swagger_ui_bundle.swagger_ui_path)
+
+
+def scheduler_state(ctx):
+    if ctx.scheduler is None:
+        return 'off'
+    return 'ok' if ctx.scheduler.is_alive() else 'down'

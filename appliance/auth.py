@@ -1,0 +1,200 @@
+"""Staff authentication: bcrypt passwords, short-lived JWT access tokens, rotating refresh tokens.
+
+Each login is an AuthSession row. Its refresh token rotates on every refresh (a replayed old refresh
+token revokes the whole login), and revoking it rejects its access tokens too: logout, account
+deactivation and password changes all go through that one switch.
+"""
+import functools
+import secrets
+from datetime import timedelta
+
+import bcrypt
+import gevent
+import jwt
+
+from appliance import audit
+from appliance.clock import epoch_seconds
+from appliance.db import writing
+from appliance.errors import RateLimited, Unauthorized
+from appliance.models import AuthSession, Compte
+from appliance.throttle import Throttle
+
+ALGORITHM = 'HS256'
+BCRYPT_ROUNDS = 12
+COMMON_PASSWORDS = frozenset('''
+123456789012 azertyuiop azertyuiop1 motdepasse motdepasse1 motdepasse123 password123 password1234
+administrateur bibliotheque bibliotheque1 mediatheque mediatheque1 qwertyuiop 1234567890
+changeme123 bienvenue123 soleil12345 iloveyou123 football123 000000000000 111111111111
+'''.split())
+
+
+@functools.cache
+def _dummy_hash():
+    # An unknown username still costs one full bcrypt check: timing does not tell which names exist.
+    return hash_password(secrets.token_hex(16))
+
+
+def _in_threadpool(fn, *args):
+    # bcrypt is CPU-bound for ~0.2 s (more on a Pi): off the event loop, kiosks keep their timers.
+    return gevent.get_hub().threadpool.apply(fn, args)
+
+
+def hash_password(password):
+    salt = bcrypt.gensalt(BCRYPT_ROUNDS)
+    return _in_threadpool(bcrypt.hashpw, password.encode('utf-8'), salt).decode('ascii')
+
+
+def check_password(password, hashed):
+    raw = password.encode('utf-8')
+    if len(raw) > 72:  # bcrypt refuses longer input; such a password was never accepted
+        return False
+    return _in_threadpool(bcrypt.checkpw, raw, hashed.encode('ascii'))
+
+
+def password_problems(password, username=''):
+    """Why a password is refused, in French; empty when it is strong enough."""
+    problems = []
+    if len(password) < 10:
+        problems.append('Le mot de passe doit contenir au moins 10 caractères.')
+    if len(password.encode('utf-8')) > 72:
+        problems.append('Le mot de passe ne doit pas dépasser 72 octets.')
+    if password.isdigit():
+        problems.append('Le mot de passe ne peut pas être entièrement numérique.')
+    if password.lower() in COMMON_PASSWORDS or len(set(password)) < 4:
+        problems.append('Ce mot de passe est trop courant.')
+    if username and len(username) >= 3 and username.lower() in password.lower():
+        problems.append("Le mot de passe ne doit pas contenir le nom d'utilisateur.")
+    return problems
+
+
+class Authenticator:
+    def __init__(self, config, clock):
+        self.config = config
+        self.clock = clock
+        # 5 failures in 15 min lock a username for 15 min; a source address gets 20.
+        self.by_username = Throttle(limit=5, window=900, lockout=900, clock=clock)
+        self.by_address = Throttle(limit=20, window=900, lockout=900, clock=clock)
+
+    # -- login, refresh, logout -------------------------------------------------------------
+
+    def login(self, username, password, ip):
+        """Returns (compte, access, refresh). Raises RateLimited or Unauthorized."""
+        username_key = username.strip().lower()
+        wait = max(self.by_username.retry_after(username_key), self.by_address.retry_after(ip))
+        if wait:
+            raise RateLimited(wait)
+        compte = Compte.get_or_none(Compte.username == username.strip())
+        ok = check_password(password, compte.password_hash if compte else _dummy_hash())
+        now = self.clock.now()
+        if not ok or not compte.is_active:
+            self.by_username.failure(username_key)
+            self.by_address.failure(ip)
+            with writing():
+                audit.record('echec_connexion', now=now, ip=ip,
+                             details="Échec de connexion d'un compte du personnel.",
+                             metadata={'username': username[:150]})
+            raise Unauthorized('Identifiants invalides.')
+        self.by_username.reset(username_key)
+        with writing():
+            compte.last_login = now
+            compte.save(only=[Compte.last_login])
+            access, refresh = self._open_session(compte, now)
+            audit.record('connexion_staff', now=now, operateur=compte, ip=ip,
+                         details=f'Connexion de {compte.username}.')
+        return compte, access, refresh
+
+    def refresh(self, token):
+        claims = self._decode(token, 'refresh')
+        now = self.clock.now()
+        with writing():
+            row = self._live_session(claims)
+            if row.refresh_jti != claims['jti']:
+                # An old refresh token came back: it was stolen or replayed. End that login.
+                row.revoked_at = now
+                row.save(only=[AuthSession.revoked_at])
+                raise Unauthorized('Jeton de rafraîchissement déjà utilisé.')
+            row.refresh_jti = secrets.token_hex(16)
+            row.save(only=[AuthSession.refresh_jti])
+            return self._access(row, now), self._refresh(row, now)
+
+    def logout(self, refresh_token, compte, ip):
+        """Revoke the login that `refresh_token` belongs to; it must be the caller's own."""
+        claims = self._decode(refresh_token, 'refresh', check_expiry=False)
+        now = self.clock.now()
+        with writing():
+            row = AuthSession.get_or_none(AuthSession.id == claims['sid'])
+            if row is None or row.compte_id != compte.id:
+                raise Unauthorized('Jeton de rafraîchissement invalide.')
+            if row.revoked_at is None:
+                row.revoked_at = now
+                row.save(only=[AuthSession.revoked_at])
+            audit.record('deconnexion_staff', now=now, operateur=compte, ip=ip,
+                         details=f'Déconnexion de {compte.username}.')
+
+    def revoke_all(self, compte):
+        """End every login of `compte` (deactivation, new password). Call inside writing()."""
+        (AuthSession.update(revoked_at=self.clock.now())
+         .where(AuthSession.compte == compte, AuthSession.revoked_at.is_null())
+         .execute())
+
+    # -- checking credentials --------------------------------------------------------------
+
+    def authenticate(self, access_token):
+        """The active Compte behind an access token, or Unauthorized."""
+        claims = self._decode(access_token, 'access')
+        return self._live_session(claims).compte
+
+    def verify(self, token):
+        """Any valid, unrevoked token (access or refresh), for /api/token/verify/."""
+        try:
+            kind = jwt.decode(token, options={'verify_signature': False}).get('type')
+        except jwt.PyJWTError:
+            raise Unauthorized('Jeton invalide.') from None
+        claims = self._decode(token, kind if kind in ('access', 'refresh') else 'access')
+        self._live_session(claims)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _open_session(self, compte, now):
+        row = AuthSession.create(
+            id=secrets.token_hex(16), compte=compte, refresh_jti=secrets.token_hex(16),
+            created_at=now, expires_at=now + timedelta(seconds=self.config.refresh_token_lifetime))
+        return self._access(row, now), self._refresh(row, now)
+
+    def _access(self, row, now):
+        return self._encode(row, 'access', now, self.config.access_token_lifetime, secrets.token_hex(8))
+
+    def _refresh(self, row, now):
+        return self._encode(row, 'refresh', now, self.config.refresh_token_lifetime, row.refresh_jti)
+
+    def _encode(self, row, kind, now, lifetime, jti):
+        epoch = int(epoch_seconds(now))
+        claims = {'type': kind, 'sub': str(row.compte_id), 'sid': row.id, 'jti': jti,
+                  'iat': epoch, 'exp': epoch + lifetime}
+        return jwt.encode(claims, self.config.secret_key, algorithm=ALGORITHM)
+
+    def _decode(self, token, kind, check_expiry=True):
+        if not isinstance(token, str) or not token or len(token) > 4096:
+            raise Unauthorized('Jeton manquant ou invalide.')
+        try:
+            # Expiry is checked against our own clock (monotonic within the process), not time.time().
+            claims = jwt.decode(token, self.config.secret_key, algorithms=[ALGORITHM],
+                                options={'verify_exp': False,
+                                         'require': ['type', 'sub', 'sid', 'jti', 'exp']})
+        except jwt.PyJWTError:
+            raise Unauthorized('Jeton invalide.') from None
+        if claims.get('type') != kind or not isinstance(claims.get('exp'), int):
+            raise Unauthorized('Jeton invalide.')
+        if check_expiry and claims['exp'] <= epoch_seconds(self.clock.now()):
+            raise Unauthorized('Jeton expiré.')
+        return claims
+
+    def _live_session(self, claims):
+        row = (AuthSession.select(AuthSession, Compte).join(Compte)
+               .where(AuthSession.id == str(claims['sid'])).first())
+        if row is None or row.revoked_at is not None or str(row.compte_id) != str(claims['sub']):
+            raise Unauthorized('Jeton révoqué.')
+        if not row.compte.is_active:
+            raise Unauthorized('Compte désactivé.')
+        return row
+

@@ -1,0 +1,146 @@
+"""The `poste-public` command line (CONTRACT §1).
+
+Expected failures (bad configuration, unreachable database, bad input) end with one clear line on
+stderr and a non-zero status, never a traceback.
+"""
+import argparse
+import getpass
+import logging
+import logging.handlers
+import os
+import sys
+
+from appliance import __version__, db
+from appliance.config import Config, ConfigError
+from appliance.errors import AppError
+
+log = logging.getLogger('appliance')
+
+
+class Failure(Exception):
+    """An expected failure: its message is printed as is."""
+
+
+def setup_logging(config):
+    level = logging.DEBUG if config.debug else logging.INFO
+    handlers = [logging.StreamHandler(sys.stderr)]
+    if config.log_file:
+        # WatchedFileHandler reopens the file after logrotate moves it.
+        handlers.append(logging.handlers.WatchedFileHandler(config.log_file, encoding='utf-8'))
+    formatter = logging.Formatter('%(asctime)s %(levelname)s %(name)s: %(message)s')
+    root = logging.getLogger()
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        root.addHandler(handler)
+    root.setLevel(level)
+    for noisy in ('peewee', 'huey'):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def open_database(config, timeout=5):
+    db.bind(config.database_url)
+    try:
+        db.wait_until_available(timeout)
+    except db.DatabaseUnavailable:
+        raise Failure(f'database unreachable ({_safe_url(config.database_url)})') from None
+
+
+def _safe_url(url):
+    """The database URL without its password, for messages."""
+    if '@' in url and '://' in url:
+        scheme, rest = url.split('://', 1)
+        return f'{scheme}://***@{rest.split("@", 1)[1]}'
+    return url
+
+
+# -- commands -------------------------------------------------------------------------------
+
+def cmd_serve(config, args):
+    from appliance.server import serve
+    setup_logging(config)
+    open_database(config, timeout=10)
+    return serve(config, args.host, args.port)
+
+
+def cmd_migrate(config, args):
+    open_database(config)
+    applied = db.migrate()
+    print('Migrations appliquées : ' + ', '.join(applied) if applied else 'Base de données à jour.')
+    return 0
+
+
+def cmd_createsuperuser(config, args):
+    from appliance import accounts
+    from appliance.clock import MonotonicClock
+    open_database(config)
+    db.migrate()
+    if args.noinput:
+        password = os.environ.get('SUPERUSER_PASSWORD', '')
+        if not password:
+            raise Failure('SUPERUSER_PASSWORD must be set with --noinput')
+    else:
+        password = getpass.getpass('Mot de passe : ')
+        if password != getpass.getpass('Mot de passe (confirmation) : '):
+            raise Failure('the two passwords differ')
+    with db.database.connection_context():
+        try:
+            accounts.create(args.username, password, now=MonotonicClock().now(), email=args.email,
+                            role='admin', operateur='createsuperuser')
+        except AppError as exc:
+            messages = [m for field in (exc.errors or {}).values() for m in field]
+            raise Failure(' '.join(messages) or exc.detail) from None
+    print(f'Administrateur « {args.username} » créé.')
+    return 0
+
+
+def cmd_wait_for_db(config, args):
+    db.bind(config.database_url)
+    try:
+        db.wait_until_available(args.timeout)
+    except db.DatabaseUnavailable as exc:
+        raise Failure(str(exc)) from None
+    print('Base de données disponible.')
+    return 0
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog='poste-public', description='Poste Public appliance.')
+    parser.add_argument('--version', action='version', version=f'poste-public {__version__}')
+    sub = parser.add_subparsers(dest='command', required=True, metavar='COMMAND')
+
+    p = sub.add_parser('serve', help='migrate, then serve HTTP + WebSocket and run the scheduler')
+    p.add_argument('--host', default='0.0.0.0')
+    p.add_argument('--port', type=int, default=8000)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser('migrate', help='apply pending schema migrations')
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser('createsuperuser', help='create an admin account')
+    p.add_argument('--username', required=True)
+    p.add_argument('--email', default='')
+    p.add_argument('--noinput', action='store_true', help='password from $SUPERUSER_PASSWORD')
+    p.set_defaults(func=cmd_createsuperuser)
+
+    p = sub.add_parser('wait_for_db', help='wait until the database answers')
+    p.add_argument('--timeout', type=float, default=30)
+    p.set_defaults(func=cmd_wait_for_db)
+    return parser
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ['kiosk']:
+        from appliance.kiosk.cli import main as kiosk_main
+        return kiosk_main(argv[1:])
+    args = build_parser().parse_args(argv)
+    try:
+        config = Config.load()
+        return args.func(config, args)
+    except ConfigError as exc:
+        print(f'poste-public: configuration error: {exc}', file=sys.stderr)
+    except Failure as exc:
+        print(f'poste-public: error: {exc}', file=sys.stderr)
+    except KeyboardInterrupt:
+        print('poste-public: interrupted', file=sys.stderr)
+    return 1

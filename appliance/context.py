@@ -1,0 +1,14 @@
+"""What every part of the running appliance shares: configuration, clock, rules, authentication."""
+from appliance.auth import Authenticator
+from appliance.clock import MonotonicClock
+from appliance.rules import Desk
+
+
+class Context:
+    def __init__(self, config, clock=None):
+        self.config = config
+        self.clock = clock or MonotonicClock()
+        self.desk = Desk(config, self.clock)
+        self.authenticator = Authenticator(config, self.clock)
+        self.scheduler = None   # the embedded Huey consumer, once `serve` starts it
+        self.hub = None         # the WebSocket hub, once `serve` starts it

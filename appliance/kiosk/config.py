@@ -1,0 +1,141 @@
+"""Kiosk configuration: an INI file (section [kiosk]), each key overridable by an environment variable.
+
+The file is the first of: --config, $KIOSK_CONFIG, the user's file, the machine's file (paths in
+default_config_paths()). A missing default file is fine when the environment gives what is needed.
+docs/kiosk.md is the reference of every key.
+"""
+import configparser
+import os
+import sys
+from dataclasses import dataclass, field
+from urllib.parse import quote, urlsplit
+
+from appliance.kiosk.admin import BadHash, parse_hash
+
+SECTION = 'kiosk'
+# key in the file -> environment variable
+KEYS = {
+    'server': 'KIOSK_SERVER',
+    'poste': 'KIOSK_POSTE',
+    'token': 'KIOSK_TOKEN',
+    'library_name': 'KIOSK_LIBRARY_NAME',
+    'end_command': 'KIOSK_END_COMMAND',
+    'admin_secret_hash': 'KIOSK_ADMIN_SECRET_HASH',
+    'state_file': 'KIOSK_STATE_FILE',
+    'fullscreen': 'KIOSK_FULLSCREEN',
+}
+TRUE, FALSE = ('1', 'yes', 'true', 'on', 'oui'), ('0', 'no', 'false', 'off', 'non')
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class KioskConfig:
+    server: str                 # http://host:port of the appliance
+    poste: str                  # the poste's ip_address, as registered on the server
+    token: str = field(default='', repr=False)
+    library_name: str = 'Bibliothèque'
+    end_command: str = ''
+    admin_secret_hash: str = field(default='', repr=False)
+    state_file: str = ''
+    fullscreen: bool = True
+
+    @property
+    def ws_url(self):
+        parts = urlsplit(self.server)
+        scheme = 'wss' if parts.scheme == 'https' else 'ws'
+        return '{}://{}/ws/poste/{}/'.format(scheme, parts.netloc, quote(self.poste, safe=''))
+
+    @property
+    def headers(self):
+        # The token travels in a header, not in the URL, so it stays out of access logs.
+        return {'X-Poste-Token': self.token} if self.token else {}
+
+
+def default_config_paths(env=os.environ, platform=sys.platform):
+    if platform.startswith('win'):
+        return [os.path.join(env.get('APPDATA', ''), 'poste-public', 'kiosk.ini'),
+                os.path.join(env.get('PROGRAMDATA', r'C:\ProgramData'), 'poste-public', 'kiosk.ini')]
+    home = os.path.expanduser('~')
+    user = env.get('XDG_CONFIG_HOME') or os.path.join(home, '.config')
+    return [os.path.join(user, 'poste-public', 'kiosk.ini'), '/etc/poste-public/kiosk.ini']
+
+
+def default_state_file(env=os.environ, platform=sys.platform):
+    if platform.startswith('win'):
+        base = env.get('LOCALAPPDATA') or os.path.expanduser('~')
+    else:
+        base = env.get('XDG_STATE_HOME') or os.path.join(os.path.expanduser('~'), '.local', 'state')
+    return os.path.join(base, 'poste-public', 'kiosk-session.json')
+
+
+def load_config(path=None, env=os.environ, platform=sys.platform):
+    """KioskConfig from the file and the environment; ConfigError with one clear line otherwise."""
+    path = path or env.get('KIOSK_CONFIG')
+    values = {}
+    if path:
+        if not os.path.isfile(path):
+            raise ConfigError('configuration file not found: {}'.format(path))
+        values = _read_file(path)
+    else:
+        for candidate in default_config_paths(env, platform):
+            if os.path.isfile(candidate):
+                values = _read_file(candidate)
+                break
+    for key, var in KEYS.items():
+        if env.get(var):
+            values[key] = env[var]
+    return _build(values, env, platform)
+
+
+def _read_file(path):
+    # No interpolation: '%' and '$' are common in commands and in the hash.
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        with open(path, encoding='utf-8') as f:
+            parser.read_file(f)
+    except (configparser.Error, UnicodeDecodeError, OSError) as exc:
+        raise ConfigError('cannot read {}: {}'.format(path, str(exc).splitlines()[0])) from None
+    if not parser.has_section(SECTION):
+        raise ConfigError('{}: no [{}] section'.format(path, SECTION))
+    values = dict(parser.items(SECTION))
+    if 'admin_secret' in values:
+        raise ConfigError('{}: admin_secret must not be stored in clear; put the output of '
+                          '"poste-public kiosk hash-secret" in admin_secret_hash'.format(path))
+    unknown = sorted(set(values) - set(KEYS))
+    if unknown:
+        raise ConfigError('{}: unknown key {}'.format(path, ', '.join(unknown)))
+    return values
+
+
+def _build(values, env, platform):
+    server = values.get('server', '').strip().rstrip('/')
+    parts = urlsplit(server)
+    if parts.scheme not in ('http', 'https') or not parts.netloc:
+        raise ConfigError('server (KIOSK_SERVER) must be the appliance address, '
+                          'like http://192.168.1.10:8000; got {!r}'.format(server))
+    poste = values.get('poste', '').strip()
+    if not poste:
+        raise ConfigError("poste (KIOSK_POSTE) is required: this poste's address as registered "
+                          'on the server')
+    admin_hash = values.get('admin_secret_hash', '').strip()
+    if admin_hash:
+        try:
+            parse_hash(admin_hash)
+        except BadHash as exc:
+            raise ConfigError('admin_secret_hash (KIOSK_ADMIN_SECRET_HASH): {}'.format(exc)) from None
+    fullscreen = values.get('fullscreen', 'yes').strip().lower()
+    if fullscreen not in TRUE + FALSE:
+        raise ConfigError('fullscreen (KIOSK_FULLSCREEN) must be yes or no; got {!r}'.format(fullscreen))
+    return KioskConfig(
+        server=server,
+        poste=poste,
+        token=values.get('token', '').strip(),
+        library_name=values.get('library_name', '').strip() or KioskConfig.library_name,
+        end_command=values.get('end_command', '').strip(),
+        admin_secret_hash=admin_hash,
+        state_file=values.get('state_file', '').strip() or default_state_file(env, platform),
+        fullscreen=fullscreen in TRUE,
+    )

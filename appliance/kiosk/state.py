@@ -1,0 +1,303 @@
+"""The kiosk's session state machine: pure logic, the clock passed in, no I/O (CONTRACT §4).
+
+Inputs: what the server says (handle_message), what the link does (connected, disconnected), what the
+visitor does (submit_code, end_session), and time passing (tick, called a few times a second).
+Each input returns the effects it asks for, as tuples for the caller to carry out:
+  (SEND, message)          send a JSON message to the server
+  (SAVE, code, deadline)   keep the session on disk (deadline: wall-clock epoch seconds)
+  (FORGET,)                drop the kept session
+  (END_COMMAND,)           run the end-of-session command (after FORGET: it may log the desktop out)
+The screen reads the rest from properties: locked, remaining(), feedback, link_text, notice...
+
+The server's clock is the authority: every figure it sends replaces ours. Between figures, and while
+disconnected, the countdown runs on the monotonic clock and locks at zero by itself.
+"""
+import math
+
+SEND, SAVE, FORGET, END_COMMAND = 'send', 'save', 'forget', 'end_command'
+
+HEARTBEAT_SECONDS = 5
+ANSWER_TIMEOUT = 10     # no answer to a code after this long: say so and let the visitor retry
+MESSAGE_SECONDS = 30    # feedback on the lock screen goes back to the plain invitation after this
+NOTICE_SECONDS = 30     # a warning shown during the session hides itself after this
+CODE_LENGTH = 6
+
+PROMPT = "Entrez le code remis à l'accueil"
+CODE_UNKNOWN = 'Code inconnu ou expiré'
+TOO_MANY_TRIES = "Trop d'essais : patientez une minute"
+BAD_LENGTH = 'Le code comporte 6 caractères.'
+NO_ANSWER = 'Le serveur ne répond pas : réessayez dans un instant.'
+MAINTENANCE = 'Ce poste est en maintenance.'
+CONNECTING = 'Connexion au serveur…'
+UNREACHABLE = 'Serveur injoignable : nouvelle tentative…'
+POSTE_UNKNOWN = "Ce poste n'est pas enregistré sur le serveur : prévenez l'accueil."
+TOKEN_REFUSED = "Ce poste n'est pas autorisé par le serveur : prévenez l'accueil."
+ENDED = {
+    'expiration': 'Votre session est terminée. Merci de votre visite !',
+    'fermeture_staff': "Votre session a été fermée par l'accueil.",
+    'fermeture_utilisateur': 'Session terminée. À bientôt !',
+}
+ENDED_OTHER = 'Session terminée.'
+
+CLOSE_POSTE_UNKNOWN, CLOSE_BAD_PROOF = 4404, 4403
+
+
+def format_remaining(seconds):
+    """'MM:SS' under an hour, 'H:MM:SS' from an hour up."""
+    hours, rest = divmod(max(0, int(seconds)), 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return '{}:{:02d}:{:02d}'.format(hours, minutes, secs)
+    return '{:02d}:{:02d}'.format(minutes, secs)
+
+
+def minutes_text(seconds):
+    """'5 minutes', '1 minute', 'moins d'une minute' (rounded to the nearest minute)."""
+    minutes = int(round(seconds / 60))
+    if minutes < 1:
+        return "moins d'une minute"
+    return '{} minute{}'.format(minutes, 's' if minutes > 1 else '')
+
+
+def normalise_code(text):
+    return ''.join(ch for ch in text.upper() if ch.isalnum())
+
+
+class KioskState:
+    def __init__(self, clock):
+        """`clock` has monotonic() (for the countdown) and time() (wall clock, for the disk)."""
+        self.clock = clock
+        self.link = 'connecting'        # 'connecting', 'up' or 'down'
+        self.close_code = None          # why the server last refused us (4403, 4404)
+        self.statut = None              # the poste's statut, from the last sync
+        self.code = None                # the session's code; None while locked
+        self.notice = None              # a warning shown prominently during the session
+        self._deadline = None           # monotonic time the session ends at
+        self._pending = None            # (code, sent at) while waiting for an answer
+        self._resume_code = None        # a code kept on disk, re-presented until the server answers
+        self._ended_code = None         # a session the visitor ended: never resumed
+        self._feedback = None           # (text, is_error, until)
+        self._notice_until = 0.0
+        self._next_heartbeat = 0.0
+
+    # ---- what the screen shows
+
+    @property
+    def locked(self):
+        return self.code is None
+
+    def remaining(self):
+        """Whole seconds left, rounded up; 0 when locked or at the end."""
+        if self._deadline is None:
+            return 0
+        return max(0, math.ceil(self._deadline - self.clock.monotonic() - 1e-6))
+
+    @property
+    def waiting_answer(self):
+        return self._pending is not None
+
+    @property
+    def can_enter_code(self):
+        return self.locked and self.link == 'up' and not self._pending and self.statut != 'maintenance'
+
+    @property
+    def feedback(self):
+        """(text, is_error) for the line under the code entry."""
+        if self.statut == 'maintenance' and self.locked:
+            return MAINTENANCE, False
+        if self._feedback:
+            return self._feedback[0], self._feedback[1]
+        return PROMPT, False
+
+    @property
+    def link_text(self):
+        """What to say about the server link, or None when all is well."""
+        if self.link == 'up':
+            return None
+        if self.link == 'connecting':
+            return CONNECTING
+        if self.close_code == CLOSE_POSTE_UNKNOWN:
+            return POSTE_UNKNOWN
+        if self.close_code == CLOSE_BAD_PROOF:
+            return TOKEN_REFUSED
+        return UNREACHABLE
+
+    # ---- inputs
+
+    def resume(self, code, deadline):
+        """At start-up, a session kept on disk (`deadline`: wall-clock epoch seconds).
+
+        The countdown goes on from what was kept, and the code is re-presented to the server on the
+        next connection (CONTRACT §3: the same code from the same poste answers with the time left).
+        """
+        left = deadline - self.clock.time()
+        if left <= 0:
+            return self._lock(ENDED['expiration'])
+        self.code = code
+        self._deadline = self.clock.monotonic() + left
+        self._resume_code = code
+        return []
+
+    def connected(self):
+        self.link = 'up'
+        self.close_code = None
+        self._next_heartbeat = self.clock.monotonic()   # the first heartbeat goes at the next tick
+        if self._resume_code:
+            return [(SEND, {'type': 'validate_code', 'code': self._resume_code})]
+        return []
+
+    def disconnected(self, close_code=None):
+        self.link = 'down'
+        self.close_code = close_code
+        self._pending = None    # its answer will not come on a new connection
+        return []
+
+    def submit_code(self, text):
+        if not self.can_enter_code:
+            return []
+        code = normalise_code(text)
+        if len(code) != CODE_LENGTH:
+            self._say(BAD_LENGTH, error=True)
+            return []
+        self._pending = (code, self.clock.monotonic())
+        self._feedback = None
+        return [(SEND, {'type': 'validate_code', 'code': code})]
+
+    def end_session(self):
+        """The visitor leaves: lock now; the server is told now, or when it is back."""
+        if self.locked:
+            return []
+        self._ended_code = self.code
+        effects = [(SEND, {'type': 'end_session'})] if self.link == 'up' else []
+        return effects + self._lock(ENDED['fermeture_utilisateur'])
+
+    def dismiss_notice(self):
+        self.notice = None
+
+    def tick(self):
+        now = self.clock.monotonic()
+        effects = []
+        if not self.locked and self.remaining() == 0:
+            effects += self._lock(ENDED['expiration'])
+        if self._pending and now - self._pending[1] >= ANSWER_TIMEOUT:
+            self._pending = None
+            self._say(NO_ANSWER, error=True)
+        if self._feedback and now >= self._feedback[2]:
+            self._feedback = None
+        if self.notice and now >= self._notice_until:
+            self.notice = None
+        if self.link == 'up' and now >= self._next_heartbeat:
+            self._next_heartbeat = now + HEARTBEAT_SECONDS
+            effects.append((SEND, self._heartbeat()))
+        return effects
+
+    def handle_message(self, msg):
+        """A message from the server (a dict); unknown actions are ignored."""
+        handler = getattr(self, '_on_' + str(msg.get('action')), None)
+        return handler(msg) if handler else []
+
+    # ---- server messages
+
+    def _on_sync(self, msg):
+        self.statut = msg.get('statut')
+        session = msg.get('session')
+        left = _seconds(msg.get('temps_restant'))
+        self._resume_code = None
+        if session and left:
+            code = session.get('code_acces') or self.code
+            if code and code == self._ended_code:
+                # The visitor ended it while we could not say so: say it now, stay locked.
+                return [(SEND, {'type': 'end_session'})]
+            return self._enter(code, left)
+        if not self.locked:
+            return self._lock(ENDED_OTHER)
+        return []
+
+    def _on_session_started(self, msg):
+        left = _seconds(msg.get('temps_restant'))
+        session = msg.get('session') or {}
+        code = session.get('code_acces') or (self._pending[0] if self._pending else self._resume_code)
+        self._pending = None
+        self._resume_code = None
+        if not code or not left:
+            return []
+        return self._enter(code, left)
+
+    def _on_code_invalid(self, msg):
+        if self._resume_code and not self._pending:
+            # The kept session is over on the server.
+            self._resume_code = None
+            return self._lock(ENDED_OTHER) if not self.locked else []
+        self._pending = None
+        self._say(_code_invalid_text(msg), error=True)
+        return []
+
+    def _on_add_time(self, msg):
+        left = _seconds(msg.get('temps_restant'))
+        if self.locked or not left:
+            return []
+        added = _seconds(msg.get('seconds'))
+        if added:
+            self._notify('Temps ajouté : {}.'.format(minutes_text(added)))
+        return self._enter(self.code, left)
+
+    def _on_warning(self, msg):
+        left = _seconds(msg.get('temps_restant'))
+        if self.locked or left is None:
+            return []
+        self._notify(msg.get('message') or 'Il vous reste {}.'.format(minutes_text(left)))
+        return self._enter(self.code, left) if left else []
+
+    def _on_close_session(self, msg):
+        self._resume_code = None
+        if self.locked:
+            return []
+        return self._lock(ENDED.get(msg.get('raison'), ENDED_OTHER))
+
+    # ---- helpers
+
+    def _enter(self, code, left):
+        """Start or go on with a session that has `left` seconds, by the server's figure."""
+        if not code:
+            return []
+        if self.locked:
+            self._feedback = None
+        if code != self._ended_code:
+            self._ended_code = None
+        self.code = code
+        self._deadline = self.clock.monotonic() + left
+        return [(SAVE, code, self.clock.time() + left)]
+
+    def _lock(self, text):
+        self.code = None
+        self._deadline = None
+        self.notice = None
+        self._say(text, error=False)
+        return [(FORGET,), (END_COMMAND,)]
+
+    def _say(self, text, error):
+        self._feedback = (text, error, self.clock.monotonic() + MESSAGE_SECONDS)
+
+    def _notify(self, text):
+        self.notice = text
+        self._notice_until = self.clock.monotonic() + NOTICE_SECONDS
+
+    def _heartbeat(self):
+        if self.locked:
+            return {'type': 'heartbeat'}
+        return {'type': 'heartbeat', 'temps_restant': self.remaining(), 'code': self.code}
+
+
+def _seconds(value):
+    """A non-negative whole number of seconds from the server, or None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return max(0, int(math.ceil(value)))
+
+
+def _code_invalid_text(msg):
+    # The server's own detail is French and precise ("Ce code est réservé à un autre poste.").
+    if msg.get('retry_after'):
+        return TOO_MANY_TRIES
+    detail = msg.get('detail')
+    return detail.strip() if isinstance(detail, str) and detail.strip() else CODE_UNKNOWN

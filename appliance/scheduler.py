@@ -1,0 +1,127 @@
+"""Huey, embedded in the serving process (GUIDE pitfall 5): greenlet workers, SQLite storage under
+DATA_DIR, periodic checks every 10 seconds, and our own signal handling.
+
+Every check runs `tick`: the expiry sweep (a safety net behind the timekeeper), stale codes,
+kiosk presence, and the daily jobs. Daily jobs remember when they last ran (State table), so a run
+missed while the box was off happens at the next start instead of being lost.
+"""
+import logging
+import os
+import time
+from datetime import datetime, timedelta, timezone
+
+from huey import SqliteHuey, crontab
+from huey.consumer import Consumer
+from huey.consumer import Scheduler as HueyScheduler
+
+from appliance import audit, db
+from appliance.models import State
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 10
+PRESENCE_FLUSH_SECONDS = 60
+STALE_AFTER = 3 * TICK_SECONDS   # no tick for this long: the scheduler is reported down
+
+
+class TenSecondScheduler(HueyScheduler):
+    periodic_task_seconds = TICK_SECONDS
+
+
+class EmbeddedConsumer(Consumer):
+    scheduler_class = TenSecondScheduler
+
+    def _set_signal_handlers(self):
+        # `serve` owns SIGTERM/SIGINT and stops us itself; Huey's handlers would only record them.
+        pass
+
+
+def local_slot(now_utc, hour):
+    """The latest local `hour`:00 at or before `now_utc` (naive UTC in, naive UTC out)."""
+    local = now_utc.replace(tzinfo=timezone.utc).astimezone()
+    slot = local.replace(hour=hour, minute=0, second=0, microsecond=0)
+    if slot > local:
+        slot -= timedelta(days=1)
+    return slot.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def daily_job_due(now, hour, last_run):
+    """True when the slot of `hour` has passed since `last_run` (None: never ran)."""
+    return last_run is not None and last_run < local_slot(now, hour)
+
+
+def read_state(key):
+    row = State.get_or_none(State.key == key)
+    return row.value if row else None
+
+
+def write_state(key, value):
+    with db.writing():
+        State.insert(key=key, value=value).on_conflict(
+            conflict_target=[State.key], update={State.value: value}).execute()
+
+
+class Scheduler:
+    def __init__(self, ctx, workers=2):
+        self.ctx = ctx
+        self.huey = SqliteHuey('poste-public', filename=os.path.join(ctx.config.data_dir, 'scheduler.db'))
+        self.daily_jobs = {'purge': (3, self.purge)}   # name -> (local hour, function)
+        self.last_tick = None
+        self._last_flush = time.monotonic()
+        self.huey.periodic_task(crontab(), name='tick')(self.tick)
+        self.consumer = EmbeddedConsumer(self.huey, workers=workers, worker_type='greenlet',
+                                         periodic=True, check_worker_health=False)
+
+    def add_daily_job(self, name, hour, function):
+        self.daily_jobs[name] = (hour, function)
+
+    def start(self):
+        self.consumer.start()
+
+    def stop(self):
+        self.consumer.stop(graceful=False)
+
+    def is_alive(self):
+        env = self.consumer.environment
+        running = env.is_alive(self.consumer.scheduler) and all(
+            env.is_alive(p) for _, p in self.consumer.worker_threads)
+        fresh = self.last_tick is None or time.monotonic() - self.last_tick < STALE_AFTER
+        return running and fresh
+
+    # -- the periodic work ------------------------------------------------------------------
+
+    def tick(self):
+        self.last_tick = time.monotonic()
+        desk = self.ctx.desk
+        with db.database.connection_context():
+            desk.expire_due()
+            for poste_id in desk.silent_postes():
+                desk.kiosk_disconnected(poste_id)
+            if time.monotonic() - self._last_flush >= PRESENCE_FLUSH_SECONDS:
+                desk.flush_presence()
+                self._last_flush = time.monotonic()
+            self.run_daily_jobs()
+
+    def run_daily_jobs(self):
+        now = self.ctx.clock.now()
+        for name, (hour, function) in self.daily_jobs.items():
+            key = f'daily:{name}'
+            raw = read_state(key)
+            last = datetime.fromisoformat(raw) if raw else None
+            if last is None:
+                write_state(key, now.isoformat())   # first start: the next slot is the first run
+            elif daily_job_due(now, hour, last):
+                log.info('daily job %s starting', name)
+                try:
+                    function()
+                except Exception:
+                    log.exception('daily job %s failed', name)
+                write_state(key, now.isoformat())
+
+    def purge(self):
+        """Delete audit entries older than LOG_RETENTION_DAYS; one `purge` entry says how many."""
+        now = self.ctx.clock.now()
+        count = audit.purge(now - timedelta(days=self.ctx.config.log_retention_days), now=now)
+        log.info('purge: %d audit entries older than %d days deleted', count,
+                 self.ctx.config.log_retention_days)
+        return count

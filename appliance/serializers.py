@@ -1,0 +1,66 @@
+"""JSON shapes of the domain objects, shared by the REST API and the WebSocket messages.
+
+Field names follow the seed's original implementation so its clients keep working.
+"""
+from appliance.clock import iso, remaining_seconds
+
+
+def temps_restant(session, now):
+    """Seconds left: live for a running session, the whole allowance for a waiting one."""
+    if session.statut == 'active' and session.fin_prevue is not None:
+        return remaining_seconds(session.fin_prevue, now)
+    if session.statut == 'en_attente':
+        return session.duree_initiale + session.temps_ajoute
+    return 0
+
+
+def session_json(session, now):
+    utilisateur = session.utilisateur if session.utilisateur_id else None
+    poste = session.poste if session.poste_id else None
+    return {
+        'id': session.id,
+        'code_acces': session.code_acces,
+        'utilisateur': session.utilisateur_id,
+        'utilisateur_nom': utilisateur.nom_complet if utilisateur else None,
+        'poste': session.poste_id,
+        'poste_nom': poste.nom if poste else None,
+        'duree_initiale': session.duree_initiale,
+        'temps_ajoute': session.temps_ajoute,
+        'temps_restant': temps_restant(session, now),
+        'debut_session': iso(session.debut_session),
+        'fin_session': iso(session.fin_session),
+        'fin_prevue': iso(session.fin_prevue) if session.statut == 'active' else None,
+        'statut': session.statut,
+        'raison_fin': session.raison_fin,
+        'operateur': session.operateur,
+        'notes': session.notes,
+        'created_at': iso(session.created_at),
+    }
+
+
+def active_session_summary(session, now):
+    """The `session_active` field of a poste."""
+    if session is None:
+        return None
+    return {
+        'id': session.id,
+        'code_acces': session.code_acces,
+        'temps_restant': temps_restant(session, now),
+        'utilisateur_nom': session.utilisateur.nom_complet if session.utilisateur_id else None,
+    }
+
+
+def poste_json(poste, *, now, active_session, en_ligne, derniere_connexion):
+    return {
+        'id': poste.id,
+        'nom': poste.nom,
+        'ip_address': poste.ip_address,
+        'mac_address': poste.mac_address,
+        'statut': poste.statut,
+        'emplacement': poste.emplacement,
+        'derniere_connexion': iso(derniere_connexion),
+        'en_ligne': en_ligne,
+        'session_active': active_session_summary(active_session, now),
+        'created_at': iso(poste.created_at),
+        'updated_at': iso(poste.updated_at),
+    }

@@ -1,0 +1,189 @@
+"""The WSGI application and the one process that serves it.
+
+create_app(ctx) builds the bottle application (REST API, WebSocket routes, static pages);
+serve(config, host, port) runs it on gevent with the scheduler, until SIGTERM or SIGINT.
+"""
+import logging
+import os
+import signal
+import socket
+import time
+
+import bottle
+import gevent
+from bottle import request, response
+from geventwebsocket.handler import WebSocketHandler
+from gevent.event import Event
+from gevent.pywsgi import WSGIServer
+
+from appliance import accounts, api, db
+from appliance.api.http import dumps, json_api
+from appliance.context import Context
+from appliance.hub import Hub
+from appliance.scheduler import Scheduler
+
+log = logging.getLogger('appliance')
+request_log = logging.getLogger('appliance.requests')
+
+STATIC_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'static')
+SECURITY_HEADERS = {
+    'X-Content-Type-Options': 'nosniff',
+    'X-Frame-Options': 'DENY',
+    'Referrer-Policy': 'no-referrer',
+    'Content-Security-Policy': ("default-src 'self'; img-src 'self' data: blob:; "
+                                "style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; "
+                                "frame-ancestors 'none'"),
+}
+CORS_HEADERS = {
+    'Access-Control-Allow-Methods': 'GET, POST, PUT, PATCH, DELETE, OPTIONS',
+    'Access-Control-Allow-Headers': 'Authorization, Content-Type, X-Poste-Token',
+    'Access-Control-Max-Age': '600',
+}
+
+
+def release_connection(callback):
+    """Bottle plugin: give the request's database connection back to the pool when it is done."""
+    def wrapper(*args, **kwargs):
+        try:
+            return callback(*args, **kwargs)
+        finally:
+            if not db.database.is_closed():
+                db.database.close()
+    return wrapper
+
+
+def create_app(ctx):
+    app = bottle.Bottle()
+    config = ctx.config
+
+    @app.hook('before_request')
+    def check_host():
+        if '*' in config.allowed_hosts:
+            return
+        host = request.get_header('Host', '').rsplit(':', 1)[0].strip('[]').lower()
+        if host not in config.allowed_hosts:
+            raise bottle.HTTPError(400, 'Hôte non autorisé.')
+
+    @app.hook('after_request')
+    def add_headers():
+        for name, value in SECURITY_HEADERS.items():
+            response.set_header(name, value)
+        origin = request.get_header('Origin')
+        if origin and origin in config.cors_allowed_origins:
+            response.set_header('Access-Control-Allow-Origin', origin)
+            response.set_header('Vary', 'Origin')
+            for name, value in CORS_HEADERS.items():
+                response.set_header(name, value)
+
+    @app.route('/<path:path>', method='OPTIONS')
+    def preflight(path):
+        response.status = 204
+        return ''
+
+    def json_error(error):
+        response.content_type = 'application/json; charset=utf-8'
+        detail = {404: 'Introuvable.', 405: 'Méthode non autorisée.'}.get(error.status_code)
+        if detail is None:
+            detail = error.body if isinstance(error.body, str) and error.status_code < 500 else \
+                'Erreur interne du serveur.'
+        if error.status_code >= 500 and error.exception:
+            log.error('unhandled error on %s %s: %r', request.method, request.path, error.exception)
+        return dumps({'detail': detail})
+
+    app.default_error_handler = json_error
+
+    app.install(release_connection)
+    app.install(json_api)
+    api.register(app, ctx)
+    if ctx.hub is not None:
+        ctx.hub.routes(app)
+
+    @app.get('/')
+    def index():
+        return bottle.static_file('index.html', root=STATIC_DIR)
+
+    @app.get('/kiosk/')
+    def kiosk_page():
+        return bottle.static_file('index.html', root=os.path.join(STATIC_DIR, 'kiosk'))
+
+    @app.get('/static/<path:path>')
+    def static(path):
+        return bottle.static_file(path, root=STATIC_DIR)
+
+    return app
+
+
+class Handler(WebSocketHandler):
+    """gevent-websocket's handler with TCP_NODELAY (GUIDE pitfall 2) and a request log line
+    without query strings (they may carry a search term or a token)."""
+
+    def handle(self):
+        try:
+            self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+        super().handle()
+
+    def log_request(self):
+        if not request_log.isEnabledFor(logging.INFO):
+            return
+        path = (self.path or '').split('?', 1)[0]
+        status = (self._orig_status or self.status or '-').split(' ')[0]
+        elapsed = (time.time() - self.time_start) * 1000 if self.time_start else 0
+        request_log.info('%s %s %s %.1fms', self.command, path, status, elapsed)
+
+
+def prepare(config):
+    """Bind and migrate the database; create the first admin if there is no account."""
+    db.bind(config.database_url)
+    db.wait_until_available(10)
+    applied = db.migrate()
+    if applied:
+        log.info('migrations applied: %s', ', '.join(applied))
+    ctx = Context(config)
+    with db.database.connection_context():
+        password = accounts.ensure_initial_admin(config.data_dir, ctx.clock.now())
+    if password:
+        print('=' * 64)
+        print('Premier démarrage : compte administrateur créé.')
+        print('  identifiant : admin')
+        print(f'  mot de passe : {password}')
+        print(f'  (aussi dans {os.path.join(config.data_dir, accounts.INITIAL_PASSWORD_FILE)} '
+              'jusqu’à ce qu’il soit changé)')
+        print('=' * 64, flush=True)
+    return ctx
+
+
+def serve(config, host='0.0.0.0', port=8000):
+    ctx = prepare(config)
+    ctx.hub = Hub(ctx)
+    app = create_app(ctx)
+    with db.database.connection_context():
+        ended = ctx.desk.expire_due()  # what ran out while the box was off
+    if ended:
+        log.info('%d session(s) ended while the appliance was stopped', len(ended))
+    server = WSGIServer((host, port), app, handler_class=Handler, log=request_log,
+                        error_log=logging.getLogger('appliance.server'))
+    stopped = Event()
+
+    def shutdown():
+        server.close()            # stop accepting
+        ctx.hub.close_all()       # kiosks hear "going away" (1001), not close_session
+        ctx.scheduler.stop()
+        server.stop(timeout=3)
+        stopped.set()
+
+    def on_signal(signum):
+        log.info('%s received: stopping', signal.Signals(signum).name)
+        gevent.spawn(shutdown)
+
+    # Our handlers, not Huey's: they stop the server, the hub and the scheduler (GUIDE pitfall 5).
+    gevent.signal_handler(signal.SIGTERM, on_signal, signal.SIGTERM)
+    gevent.signal_handler(signal.SIGINT, on_signal, signal.SIGINT)
+    server.start()
+    ctx.hub.start()
+    ctx.scheduler = Scheduler(ctx)
+    ctx.scheduler.start()
+    print(f'Poste Public : http://{host}:{server.server_port}/', flush=True)
+    stopped.wait()
+    return 0
