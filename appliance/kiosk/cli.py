@@ -1,0 +1,70 @@
+"""`poste-public kiosk`: the lock screen of a public computer; `poste-public kiosk hash-secret`."""
+import argparse
+import dataclasses
+import getpass
+import logging
+import sys
+
+from appliance.kiosk.admin import hash_secret
+from appliance.kiosk.config import ConfigError, load_config
+
+MIN_SECRET_LENGTH = 8
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(
+        prog='poste-public kiosk',
+        description="L'écran de verrouillage d'un poste public (configuration : docs/kiosk.md).")
+    parser.add_argument('--config', metavar='FILE', help='configuration file (default: $KIOSK_CONFIG, '
+                        'then ~/.config/poste-public/kiosk.ini, then /etc/poste-public/kiosk.ini)')
+    parser.add_argument('--windowed', action='store_true',
+                        help='a plain window instead of full screen, to try the kiosk out')
+    parser.add_argument('--verbose', '-v', action='store_true', help='debug logging')
+    commands = parser.add_subparsers(dest='command', metavar='COMMAND')
+    commands.add_parser('hash-secret', help='print the hash of an admin secret, for admin_secret_hash')
+    args = parser.parse_args(argv)
+
+    if args.command == 'hash-secret':
+        return _hash_secret()
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print('poste-public kiosk: {}'.format(exc), file=sys.stderr)
+        return 1
+    if args.windowed:
+        config = dataclasses.replace(config, fullscreen=False)
+    return _run_screen(config)
+
+
+def _run_screen(config):
+    # Imported here so that hash-secret and configuration errors work without a display or Tk.
+    import tkinter
+
+    from appliance.kiosk.runtime import Runtime
+    from appliance.kiosk.screen import Screen
+
+    try:
+        screen = Screen(Runtime(config), config)
+    except tkinter.TclError as exc:
+        print('poste-public kiosk: cannot open the screen: {}'.format(exc), file=sys.stderr)
+        return 1
+    screen.run()
+    return 0
+
+
+def _hash_secret():
+    if sys.stdin.isatty():
+        secret = getpass.getpass('Admin secret: ')
+        if getpass.getpass('Again: ') != secret:
+            print('poste-public kiosk: the two entries differ', file=sys.stderr)
+            return 1
+    else:
+        secret = sys.stdin.readline().rstrip('\r\n')
+    if len(secret) < MIN_SECRET_LENGTH:
+        print('poste-public kiosk: the secret needs at least {} characters'.format(MIN_SECRET_LENGTH),
+              file=sys.stderr)
+        return 1
+    print(hash_secret(secret))
+    return 0
