@@ -108,14 +108,17 @@ class Authenticator:
         now = self.clock.now()
         with writing():
             row = self._live_session(claims)
-            if row.refresh_jti != claims['jti']:
+            replayed = row.refresh_jti != claims['jti']
+            if replayed:
                 # An old refresh token came back: it was stolen or replayed. End that login.
                 row.revoked_at = now
                 row.save(only=[AuthSession.revoked_at])
-                raise Unauthorized('Jeton de rafraîchissement déjà utilisé.')
-            row.refresh_jti = secrets.token_hex(16)
-            row.save(only=[AuthSession.refresh_jti])
-            return self._access(row, now), self._refresh(row, now)
+            else:
+                row.refresh_jti = secrets.token_hex(16)
+                row.save(only=[AuthSession.refresh_jti])
+        if replayed:
+            raise Unauthorized('Jeton de rafraîchissement déjà utilisé.')
+        return self._access(row, now), self._refresh(row, now)
 
     def logout(self, refresh_token, compte, ip):
         """Revoke the login that `refresh_token` belongs to; it must be the caller's own."""

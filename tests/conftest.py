@@ -1,0 +1,61 @@
+"""Test set-up. gevent patches first (GUIDE pitfall 1), as in the real entry point."""
+from gevent import monkey
+
+monkey.patch_all()
+
+import pytest  # noqa: E402
+
+from tests import support  # noqa: E402
+from tests.live import LiveServer  # noqa: E402
+
+
+@pytest.fixture(scope='session')
+def bound_database(tmp_path_factory):
+    """One migrated database for the in-process tests (SQLite file, or PostgreSQL schema)."""
+    url = support.database_url('inproc', tmp_path_factory.mktemp('db'))
+    support.bind_and_migrate(url)
+    yield url
+    support.drop_schema('inproc')
+
+
+@pytest.fixture
+def ctx(bound_database, tmp_path):
+    """A fresh appliance context on an emptied database, with a clock that moves only when told."""
+    support.empty_database()
+    context = support.make_context(tmp_path)
+    yield context
+    support.empty_database()
+
+
+@pytest.fixture
+def client(ctx):
+    return support.Client(support.make_app(ctx))
+
+
+@pytest.fixture
+def admin(ctx):
+    return support.make_compte('admin', role='admin')
+
+
+@pytest.fixture
+def staff(ctx):
+    return support.make_compte('bibliothecaire', role='staff')
+
+
+@pytest.fixture
+def admin_token(client, admin):
+    return client.login('admin')
+
+
+@pytest.fixture
+def staff_token(client, staff):
+    return client.login('bibliothecaire')
+
+
+@pytest.fixture
+def live(tmp_path):
+    """A real `poste-public serve` on a free port (subprocess), stopped after the test."""
+    server = LiveServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()

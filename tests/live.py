@@ -1,0 +1,138 @@
+"""A real `poste-public serve` in a subprocess on a free port, for black-box and WebSocket tests."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+from tests import support
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    _count = 0
+
+    def __init__(self, data_dir, **env):
+        LiveServer._count += 1
+        self.data_dir = str(data_dir)
+        self.schema = f'live{os.getpid()}_{LiveServer._count}'
+        self.env = {k: str(v) for k, v in env.items()}
+        self.port = None
+        self.process = None
+        self.database_url = support.database_url(self.schema, self.data_dir)
+        self.output_path = os.path.join(self.data_dir, 'server.log')
+        self._admin_token = None
+
+    @property
+    def base_url(self):
+        return f'http://127.0.0.1:{self.port}'
+
+    def ws_url(self, path):
+        return f'ws://127.0.0.1:{self.port}{path}'
+
+    def environment(self):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(('POSTGRES_', 'DB_'))}
+        env.update({'DATA_DIR': self.data_dir, 'DATABASE_URL': self.database_url,
+                    'PYTHONUNBUFFERED': '1'})
+        env.update(self.env)
+        return env
+
+    def start(self, timeout=20):
+        self.port = self.port or free_port()
+        self._output = open(self.output_path, 'ab')
+        self.process = subprocess.Popen(
+            [sys.executable, '-m', 'appliance', 'serve', '--host', '127.0.0.1', '--port', str(self.port)],
+            cwd=self.data_dir, env=self.environment(), stdout=self._output, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f'server exited with {self.process.returncode}:\n{self.output()}')
+            try:
+                status, _ = self.request('GET', '/api/health/')
+                if status == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f'server did not become healthy:\n{self.output()}')
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        """Stop the server; returns its exit status."""
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else None
+        self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
+        finally:
+            self._output.close()
+
+    def kill(self):
+        return self.stop(signal.SIGKILL)
+
+    def output(self):
+        with open(self.output_path, 'rb') as f:
+            return f.read().decode('utf-8', 'replace')
+
+    def request(self, method, path, body=None, token=None, headers=None):
+        """(status, parsed JSON body or raw bytes)."""
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base_url + path, data=data, method=method)
+        if data is not None:
+            req.add_header('Content-Type', 'application/json')
+        if token:
+            req.add_header('Authorization', f'Bearer {token}')
+        for name, value in (headers or {}).items():
+            req.add_header(name, value)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as response:
+                status, raw = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            status, raw = error.code, error.read()
+        try:
+            return status, json.loads(raw.decode('utf-8')) if raw else None
+        except ValueError:
+            return status, raw
+
+    def initial_password(self):
+        with open(os.path.join(self.data_dir, 'initial_admin_password')) as f:
+            return f.read().strip()
+
+    def admin_token(self):
+        if self._admin_token is None:
+            status, body = self.request('POST', '/api/token/',
+                                        {'username': 'admin', 'password': self.initial_password()})
+            assert status == 200, body
+            self._admin_token = body['access']
+        return self._admin_token
+
+    def api(self, method, path, body=None, expect=None):
+        """An admin request; asserts the status when `expect` is given."""
+        status, data = self.request(method, path, body, token=self.admin_token())
+        if expect is not None:
+            assert status == expect, (status, data)
+        return data
+
+    def make_poste(self, nom='Poste 1', ip='10.0.0.11'):
+        return self.api('POST', '/api/postes/', {'nom': nom, 'ip_address': ip}, expect=201)
+
+    def make_session(self, poste_id=None, duree=3600, nom='Durand', prenom='Claire'):
+        visitor = self.api('POST', '/api/utilisateurs/', {
+            'nom': nom, 'prenom': prenom, 'telephone': '0600000000', 'consentement_rgpd': True},
+            expect=201)
+        return self.api('POST', '/api/sessions/', {'utilisateur': visitor['id'], 'poste': poste_id,
+                                                   'duree_initiale': duree}, expect=201)
