@@ -3,6 +3,8 @@ from gevent import monkey
 
 monkey.patch_all()
 
+import os  # noqa: E402
+
 import pytest  # noqa: E402
 
 from tests import support  # noqa: E402
@@ -12,10 +14,11 @@ from tests.live import LiveServer  # noqa: E402
 @pytest.fixture(scope='session')
 def bound_database(tmp_path_factory):
     """One migrated database for the in-process tests (SQLite file, or PostgreSQL schema)."""
-    url = support.database_url('inproc', tmp_path_factory.mktemp('db'))
+    schema = f'inproc{os.getpid()}'  # concurrent runs on one PostgreSQL must not share tables
+    url = support.database_url(schema, tmp_path_factory.mktemp('db'))
     support.bind_and_migrate(url)
     yield url
-    support.drop_schema('inproc')
+    support.drop_schema(schema)
 
 
 @pytest.fixture
