@@ -37,10 +37,12 @@ class Socket:
         self.ws = ws
         self.outbox = Queue()
         self.closed = False
+        self.too_big = False
         raw_read = ws.raw_read
 
         def limited_read(length):
             if length > MAX_FRAME_BYTES:
+                self.too_big = True  # gevent-websocket swallows the exception: remember why
                 raise FrameTooLarge(length)
             return raw_read(length)
 
@@ -68,11 +70,11 @@ class Socket:
                 message = self.ws.receive()
         except gevent.Timeout:
             return SILENCE
-        except FrameTooLarge:
-            self.close(TOO_BIG, 'message trop volumineux')
-            return None
         except Exception:  # the peer closed or broke the connection, whatever the library raised
             message = None
+        if self.too_big:
+            self.close(TOO_BIG, 'message trop volumineux')
+            return None
         if message is None:
             self.closed = True
             return None

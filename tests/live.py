@@ -136,3 +136,60 @@ class LiveServer:
             expect=201)
         return self.api('POST', '/api/sessions/', {'utilisateur': visitor['id'], 'poste': poste_id,
                                                    'duree_initiale': duree}, expect=201)
+
+
+# -- WebSocket helpers (websocket-client) ----------------------------------------------------
+
+def ws_connect(url, **kw):
+    import websocket
+    return websocket.create_connection(url, timeout=5, **kw)
+
+
+def kiosk(server, poste, token=None, **kw):
+    """A kiosk connection for `poste` (a poste JSON with its kiosk_token); its first message read."""
+    ws = ws_connect(server.ws_url(f'/ws/poste/{poste["ip_address"]}/?token={token or poste["kiosk_token"]}'), **kw)
+    first = recv_json(ws)
+    assert first['action'] == 'sync', first
+    return ws, first
+
+
+def recv_json(ws, timeout=5):
+    ws.settimeout(timeout)
+    return json.loads(ws.recv())
+
+
+def recv_action(ws, action, timeout=5):
+    """The next message with this action, skipping `sync` messages that may come first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        message = recv_json(ws, max(0.01, deadline - time.monotonic()))
+        if message.get('action') == action:
+            return message
+        assert message.get('action') == 'sync', message
+
+
+def nothing_within(ws, seconds):
+    """True when no message arrives within `seconds`."""
+    import websocket
+    ws.settimeout(seconds)
+    try:
+        ws.recv()
+    except websocket.WebSocketTimeoutException:
+        return True
+    return False
+
+
+def close_code(ws, timeout=5):
+    """The code of the close frame the server sends."""
+    import struct
+    import websocket
+    ws.settimeout(timeout)
+    while True:
+        try:
+            opcode, data = ws.recv_data(control_frame=True)
+        except websocket.WebSocketConnectionClosedException:
+            return None
+        except ConnectionResetError:
+            return 'reset'
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            return struct.unpack('!H', data[:2])[0] if len(data) >= 2 else None
