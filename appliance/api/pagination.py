@@ -40,7 +40,9 @@ def paginate(query, serialize_page):
 
 
 def _page_url(page):
-    params = [(k, v) for k, v in request.query.allitems() if k != 'page']
+    # WSGI hands the query over decoded as latin-1: re-encode to the bytes the client sent, so a
+    # UTF-8 search term keeps its meaning in the link.
+    params = [(k.encode('latin-1'), v.encode('latin-1')) for k, v in request.query.allitems() if k != 'page']
     params.append(('page', str(page)))
     return f'{request.urlparts.scheme}://{request.urlparts.netloc}{request.path}?{urlencode(params)}'
 

@@ -3,7 +3,7 @@ import os
 import secrets
 
 import bottle
-from bottle import request, response
+from bottle import request
 
 from appliance import audit
 from appliance.api.http import (body, client_ip, created, get_or_404, no_content, require_admin,
@@ -189,9 +189,11 @@ def routes(app, ctx):
         u = get_utilisateur(uid)
         if not u.photo or not os.path.exists(photo_path(u.photo)):
             raise NotFound(NO_PHOTO)
-        response.set_header('Cache-Control', 'private, no-store')
         mimetype = 'image/png' if u.photo.endswith('.png') else 'image/jpeg'
-        return bottle.static_file(os.path.basename(u.photo), root=ctx.config.photos_dir, mimetype=mimetype)
+        photo = bottle.static_file(os.path.basename(u.photo), root=ctx.config.photos_dir, mimetype=mimetype)
+        # static_file answers with its own response object: the header must be set on it.
+        photo.set_header('Cache-Control', 'private, no-store')
+        return photo
 
     @app.delete('/api/utilisateurs/<uid>/photo/')
     def delete_photo(uid):
