@@ -69,10 +69,11 @@ class LiveServer:
 
     def stop(self, sig=signal.SIGTERM, timeout=10):
         """Stop the server; returns its exit status."""
-        if self.process is None or self.process.poll() is not None:
-            return self.process.returncode if self.process else None
-        self.process.send_signal(sig)
+        if self.process is None:
+            return None
         try:
+            if self.process.poll() is None:
+                self.process.send_signal(sig)
             return self.process.wait(timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
@@ -107,6 +108,19 @@ class LiveServer:
             return status, json.loads(raw.decode('utf-8')) if raw else None
         except ValueError:
             return status, raw
+
+    def execute_sql(self, sql, params=()):
+        """Change the stored data behind the server's back (it must be stopped): to simulate time
+        that passed while the box was off."""
+        if self.database_url.startswith('sqlite'):
+            import sqlite3
+            with sqlite3.connect(self.database_url[len('sqlite:///'):]) as conn:
+                conn.execute(sql, params)
+        else:
+            import psycopg
+            with psycopg.connect(self.database_url.split('?')[0], autocommit=True) as conn:
+                conn.execute(f'SET search_path TO {self.schema}')
+                conn.execute(sql.replace('?', '%s'), params)
 
     def initial_password(self):
         with open(os.path.join(self.data_dir, 'initial_admin_password')) as f:

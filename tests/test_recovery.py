@@ -1,0 +1,72 @@
+"""Crash and restart: time survives kill -9, what ran out while stopped ends at start-up,
+SIGTERM closes kiosks with "going away" and exits 0 (CONTRACT §1, §5)."""
+import json
+import time
+from datetime import datetime, timedelta
+
+from tests.live import LiveServer, close_code, kiosk, recv_action
+
+
+def test_kill_9_keeps_remaining_time_and_waiting_codes(tmp_path):
+    server = LiveServer(tmp_path).start()
+    poste = server.make_poste()
+    running = server.make_session(poste['id'], duree=3600)
+    server.api('POST', '/api/sessions/validate-code/', {'code': running['code_acces'], 'poste': poste['id']},
+               expect=200)
+    other = server.make_poste('Poste 2', '10.0.0.12')
+    waiting = server.make_session(other['id'], duree=900, nom='Attente', prenom='Paul')
+    started = time.monotonic()
+    assert server.kill() == -9
+    time.sleep(1.5)
+    server.start()
+    try:
+        elapsed = time.monotonic() - started
+        resumed = server.api('GET', f'/api/sessions/{running["id"]}/')
+        assert resumed['statut'] == 'active'
+        assert abs(resumed['temps_restant'] - (3600 - elapsed)) <= 2
+        # A reconnecting kiosk hears the server's figure.
+        ws, sync = kiosk(server, poste)
+        assert sync['session']['id'] == running['id'] and abs(sync['temps_restant'] - (3600 - elapsed)) <= 2
+        # The waiting code still works.
+        status, body = server.request('POST', '/api/sessions/validate-code/', {'code': waiting['code_acces']},
+                                      headers={'X-Poste-Token': other['kiosk_token']})
+        assert status == 200 and body['temps_restant'] == 900
+    finally:
+        server.stop()
+
+
+def test_sessions_that_ran_out_while_stopped_end_at_start(tmp_path):
+    server = LiveServer(tmp_path).start()
+    poste = server.make_poste()
+    session = server.make_session(poste['id'], duree=600)
+    server.api('POST', '/api/sessions/validate-code/', {'code': session['code_acces'], 'poste': poste['id']},
+               expect=200)
+    assert server.stop() == 0
+    past = (datetime.utcnow() - timedelta(minutes=5)).strftime('%Y-%m-%d %H:%M:%S')
+    server.execute_sql('UPDATE poste_session SET fin_prevue = ? WHERE id = ?', (past, session['id']))
+    server.start()
+    try:
+        ended = server.api('GET', f'/api/sessions/{session["id"]}/')
+        assert ended['statut'] == 'expiree' and ended['raison_fin'] == 'expiration'
+        assert server.api('GET', f'/api/postes/{poste["id"]}/')['statut'] == 'disponible'
+    finally:
+        server.stop()
+
+
+def test_sigterm_says_going_away_and_exits_0(tmp_path):
+    server = LiveServer(tmp_path).start()
+    poste = server.make_poste()
+    session = server.make_session(poste['id'])
+    ws, _ = kiosk(server, poste)
+    ws.send(json.dumps({'type': 'validate_code', 'code': session['code_acces']}))
+    recv_action(ws, 'session_started')
+    assert server.process.poll() is None
+    server.process.send_signal(15)
+    assert close_code(ws) == 1001        # not close_session: the visitor's time goes on
+    assert server.process.wait(10) == 0
+    server.stop()
+    server.start()
+    try:
+        assert server.api('GET', f'/api/sessions/{session["id"]}/')['statut'] == 'active'
+    finally:
+        server.stop()
