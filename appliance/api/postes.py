@@ -8,14 +8,13 @@ from appliance.api.pagination import paginate
 from appliance.api.validation import Boolean, Choice, IPAddress, MACAddress, Text, validate
 from appliance.errors import Invalid
 from appliance.models import POSTE_STATUTS, Poste
-from appliance.rules import STAFF_STATUTS
 
 SCHEMA = {
     'nom': Text(100, blank=False, required=True),
     'ip_address': IPAddress(required=True),
     'mac_address': MACAddress(null=True),
     'emplacement': Text(200),
-    'statut': Choice(STAFF_STATUTS),
+    'statut': Choice(POSTE_STATUTS),   # "occupe" only as the current value, echoed back unchanged
 }
 STATUS = {'statut': Choice(POSTE_STATUTS, required=True), 'force': Boolean()}
 UNIQUE = {'nom': 'Un poste porte déjà ce nom.', 'ip_address': 'Un poste a déjà cette adresse IP.',
@@ -58,6 +57,8 @@ def routes(app, ctx):
     def create_poste():
         compte = require_admin(ctx)
         data = validate(body(), SCHEMA)
+        if data.get('statut') == 'occupe':
+            raise Invalid({'statut': ['Le statut « occupe » est fixé par le système quand une session démarre.']})
         check_unique(data)
         try:
             poste, token = desk.create_poste(data, operateur=compte, ip=client_ip())
@@ -80,9 +81,10 @@ def routes(app, ctx):
         data = validate(body(), SCHEMA, partial=request.method == 'PATCH')
         check_unique(data, current=poste)
         statut = data.pop('statut', None)
-        poste = desk.update_poste(poste, data, operateur=compte, ip=client_ip())
+        # The status first: when its rules refuse (409, 400), nothing else has changed.
         if statut is not None and statut != poste.statut:
             poste = desk.set_poste_status(poste, statut, operateur=compte, ip=client_ip())
+        poste = desk.update_poste(poste, data, operateur=compte, ip=client_ip())
         return desk.poste_json(poste)
 
     @app.delete('/api/postes/<poste_id>/')

@@ -161,9 +161,13 @@ class Date(Field):
 class IPAddress(Field):
     def clean(self, value):
         try:
-            return str(ipaddress.ip_address(str(value).strip()))
+            address = ipaddress.ip_address(str(value).strip())
         except ValueError:
             raise Problem('Saisissez une adresse IPv4 ou IPv6 valide.') from None
+        if getattr(address, 'scope_id', None):
+            # "fe80::1%eth0" names an interface of the sender, not a poste (and overflows the column).
+            raise Problem('Adresse IPv6 sans zone (%…) attendue.')
+        return str(address)
 
 
 class MACAddress(Field):
