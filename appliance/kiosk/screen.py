@@ -165,6 +165,8 @@ class Screen:
                                      wraplength=width * 0.6)
         self.notice_label.pack(pady=self.unit)
         self._button(frame, "J'ai compris", self.runtime.state.dismiss_notice, 1.2).pack()
+        for widget in (frame, self.notice_label):       # a tap anywhere on it closes it too
+            widget.bind('<ButtonPress-1>', lambda event: self.runtime.state.dismiss_notice())
 
     def _build_maintenance(self):
         self.maintenance_win = tk.Toplevel(self.root)
@@ -272,12 +274,12 @@ class Screen:
             self.notice_win.withdraw()
             return
         self.notice_label.configure(text=notice)
-        self.notice_win.deiconify()
-        self.notice_win.update_idletasks()
+        self.notice_win.update_idletasks()      # measures the new text before placing the window
         width, height = self._screen_size
         self.notice_win.geometry('+{}+{}'.format(
             (width - self.notice_win.winfo_reqwidth()) // 2,
             (height - self.notice_win.winfo_reqheight()) // 3))
+        self.notice_win.deiconify()
         self.notice_win.lift()
 
     # ---- visitor actions
