@@ -231,10 +231,10 @@ def parse_datetime_param(name, value):
     """A query parameter as a naive UTC datetime (a bare date means its midnight)."""
     try:
         parsed = datetime.fromisoformat(value.strip().replace('Z', '+00:00'))
-    except ValueError:
+        if parsed.tzinfo is not None:
+            parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 pushed out by its offset
         raise Invalid({name: ['Date invalide : utilisez AAAA-MM-JJ ou AAAA-MM-JJTHH:MM:SS.']}) from None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
     return parsed
 
 
