@@ -19,6 +19,7 @@ run: install
 	$(BIN)/poste-public serve
 
 test: install
+	scripts/test-system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
