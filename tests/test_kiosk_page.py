@@ -1,0 +1,166 @@
+"""The kiosk web page (/kiosk/) in real headless Chromium against a real server."""
+import json
+import os
+import re
+import shutil
+
+import pytest
+
+from tests.kiosk_support import wait_until
+
+CHROMIUM = '/usr/bin/chromium'
+CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+                 '--disable-component-update', '--disable-sync', '--no-first-run']
+POSTE_IP = '10.0.0.51'
+STATIC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'static', 'kiosk')
+
+# CI installs Playwright and Chromium; a developer without them still runs everything else.
+if not os.environ.get('CI'):
+    pytest.importorskip('playwright.sync_api')
+    if not shutil.which(CHROMIUM):
+        pytest.skip('needs Chromium (apt-get install chromium)', allow_module_level=True)
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope='module')
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def poste(live):
+    return live.make_poste('Poste Web', POSTE_IP)
+
+
+@pytest.fixture
+def page(browser, live, poste):
+    """The kiosk page, configured through its URL fragment, online."""
+    context = browser.new_context(locale='fr-FR')
+    page = context.new_page()
+    page.goto('{}/kiosk/#poste={}&token={}&bibliotheque=M%C3%A9diath%C3%A8que%20Web'.format(
+        live.base_url, POSTE_IP, poste['kiosk_token']))
+    expect(page.locator('#code')).to_be_enabled()
+    yield page
+    context.close()
+
+
+def start_session(live, poste, page, duree=1800):
+    session = live.make_session(poste['id'], duree=duree)
+    page.fill('#code', session['code_acces'].lower())
+    page.click('#code-submit')
+    expect(page.locator('#session')).to_be_visible()
+    return session
+
+
+def session_state(live, session):
+    return live.api('GET', '/api/sessions/{}/'.format(session['id']), expect=200)
+
+
+def test_page_and_assets_are_served_with_nothing_from_outside(live):
+    for path in ('/kiosk/', '/static/kiosk/kiosk.js', '/static/kiosk/kiosk.css'):
+        status, body = live.request('GET', path)
+        assert status == 200, path
+    for name in ('index.html', 'kiosk.js', 'kiosk.css'):
+        with open(os.path.join(STATIC, name), encoding='utf-8') as f:
+            text = f.read()
+        assert not re.search(r'https?://|//cdn|@import', text), name
+
+
+def test_the_fragment_configures_the_page_and_leaves_the_address(page, live):
+    assert page.url == live.base_url + '/kiosk/'
+    settings = json.loads(page.evaluate("localStorage.getItem('poste-public-kiosk')"))
+    assert settings['poste'] == POSTE_IP
+    expect(page.locator('#library')).to_have_text('Médiathèque Web')
+    expect(page.locator('#feedback')).to_have_text("Entrez le code remis à l'accueil")
+    expect(page.locator('#link')).to_have_text('')
+
+
+def test_a_wrong_code_then_a_good_one(page, live, poste):
+    page.fill('#code', 'zzz999')
+    page.press('#code', 'Enter')
+    expect(page.locator('#feedback')).to_have_text('Code inconnu ou expiré.')
+    expect(page.locator('#feedback')).to_have_class('error')
+    session = start_session(live, poste, page)
+    expect(page.locator('#remaining')).to_have_text(re.compile(r'^(30:00|29:5\d)$'))
+    assert session_state(live, session)['statut'] == 'active'
+    kept = json.loads(page.evaluate("localStorage.getItem('poste-public-kiosk-session')"))
+    assert kept['code'] == session['code_acces']
+
+
+def test_add_time_and_staff_termination(page, live, poste):
+    session = start_session(live, poste, page, duree=600)
+    live.api('POST', '/api/sessions/{}/add-time/'.format(session['id']), {'minutes': 10}, expect=200)
+    expect(page.locator('#notice-text')).to_have_text('Temps ajouté : 10 minutes.')
+    expect(page.locator('#remaining')).to_have_text(re.compile(r'^(20:00|19:5\d)$'))
+    page.click('#notice-ok')
+    expect(page.locator('#notice')).to_be_hidden()
+    live.api('POST', '/api/sessions/{}/terminate/'.format(session['id']), {}, expect=200)
+    expect(page.locator('#lock')).to_be_visible(timeout=1000)
+    expect(page.locator('#feedback')).to_have_text("Votre session a été fermée par l'accueil.")
+    assert page.evaluate("localStorage.getItem('poste-public-kiosk-session')") is None
+
+
+def test_end_my_session(page, live, poste):
+    session = start_session(live, poste, page)
+    page.click('#end')
+    expect(page.locator('#end-yes')).to_be_visible()
+    page.click('#end-yes')
+    expect(page.locator('#lock')).to_be_visible()
+    ended = wait_until(lambda: session_state(live, session)['statut'] == 'terminee'
+                       and session_state(live, session), 5, message='session ended')
+    assert ended['raison_fin'] == 'fermeture_utilisateur'
+
+
+def test_a_reloaded_page_resumes_its_session(page, live, poste):
+    session = start_session(live, poste, page)
+    page.reload()
+    expect(page.locator('#session')).to_be_visible()
+    expect(page.locator('#offline')).to_have_text('')        # online again
+    expect(page.locator('#remaining')).to_have_text(re.compile(r'^(30:00|29:[45]\d)$'))
+    assert session_state(live, session)['statut'] == 'active'
+
+
+def test_server_gone_the_countdown_goes_on_and_locks_at_zero(browser, live, poste):
+    context = browser.new_context()
+    page = context.new_page()
+    page.clock.install()
+    try:
+        page.goto('{}/kiosk/#poste={}&token={}'.format(live.base_url, POSTE_IP, poste['kiosk_token']))
+        expect(page.locator('#code')).to_be_enabled()
+        start_session(live, poste, page, duree=60)
+        live.stop()
+        expect(page.locator('#offline')).to_have_text('Hors ligne : le décompte continue')
+        page.clock.fast_forward('00:40')
+        expect(page.locator('#remaining')).to_have_text(re.compile(r'^00:(19|20)$'))
+        assert page.locator('#session').is_visible()
+        page.clock.fast_forward('00:21')
+        expect(page.locator('#lock')).to_be_visible()
+        expect(page.locator('#feedback')).to_have_text(
+            'Votre session est terminée. Merci de votre visite !')
+    finally:
+        context.close()
+
+
+def test_a_refused_poste_says_why(browser, live, poste):
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto('{}/kiosk/#poste={}&token=faux'.format(live.base_url, POSTE_IP))
+        expect(page.locator('#link')).to_have_text(
+            "Ce poste n'est pas autorisé par le serveur : prévenez l'accueil.")
+        expect(page.locator('#code')).to_be_disabled()
+    finally:
+        context.close()
+
+
+def test_an_unconfigured_page_says_how_to_configure_it(browser, live):
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(live.base_url + '/kiosk/')
+        expect(page.locator('#feedback')).to_contain_text("Ce terminal n'est pas configuré")
+    finally:
+        context.close()
