@@ -70,7 +70,7 @@ def body():
         return {}
     try:
         data = json.loads(raw.decode('utf-8'))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: [[[[…]]]] nested too deep
         raise Invalid({}, detail='JSON invalide.') from None
     if not isinstance(data, dict):
         raise Invalid({}, detail='Le corps doit être un objet JSON.')
