@@ -33,6 +33,8 @@ OPERATIONS = [
     ('delete', '/api/postes/{id}/', 'Supprimer un poste', ADMIN, None, 204),
     ('put', '/api/postes/{id}/status/', 'Changer le statut (force pour terminer la session)', STAFF,
      postes.STATUS, 200),
+    ('patch', '/api/postes/{id}/status/', 'Changer le statut (comme PUT)', STAFF, postes.STATUS, 200),
+    ('post', '/api/postes/{id}/status/', 'Changer le statut (comme PUT)', STAFF, postes.STATUS, 200),
     ('post', '/api/postes/{id}/token/', 'Nouveau jeton de kiosque (l’ancien cesse de valoir)', ADMIN, None, 200),
     ('get', '/api/sessions/', 'Liste des sessions (?statut=&poste=&utilisateur=)', STAFF, None, 200),
     ('post', '/api/sessions/', 'Créer une session et son code d’accès', STAFF, sessions.CREATE, 201),
@@ -50,6 +52,8 @@ OPERATIONS = [
     ('patch', '/api/comptes/{id}/', 'Modifier un compte', ADMIN, comptes.EDITABLE, 200),
     ('delete', '/api/comptes/{id}/', 'Supprimer un compte', ADMIN, None, 204),
     ('get', '/api/health/', 'État du service', PUBLIC, None, 200),
+    ('get', '/api/openapi.json', 'Ce document OpenAPI', PUBLIC, None, 200),
+    ('get', '/api/docs/', 'Documentation interactive (Swagger UI, servie localement)', PUBLIC, None, 200),
 ]
 ERRORS = {'400': 'Données invalides', '401': 'Non authentifié', '403': 'Interdit', '404': 'Introuvable',
           '409': 'Conflit d’état', '413': 'Corps trop volumineux', '415': 'Type de contenu refusé',
@@ -73,7 +77,8 @@ def _operation(method, path, summary, who, schema, status):
         op['requestBody'] = {'required': True,
                              'content': {'application/json': {'schema': schema_openapi(schema)}}}
     params = [{'name': 'id', 'in': 'path', 'required': True, 'schema': {'type': 'integer'}}] if '{id}' in path else []
-    if method == 'get' and '{id}' not in path and path not in ('/api/auth/me/', '/api/health/'):
+    if method == 'get' and '{id}' not in path and path not in ('/api/auth/me/', '/api/health/',
+                                                                '/api/openapi.json', '/api/docs/'):
         params += [{'name': 'page', 'in': 'query', 'schema': {'type': 'integer', 'minimum': 1}},
                    {'name': 'page_size', 'in': 'query', 'schema': {'type': 'integer', 'maximum': 200}}]
     if params:

@@ -240,8 +240,8 @@ def parse_datetime_param(name, value):
 
 def schema_openapi(schema):
     """An OpenAPI object schema for a validation schema."""
-    return {
-        'type': 'object',
-        'properties': {name: field.openapi() for name, field in schema.items()},
-        'required': [name for name, field in schema.items() if field.required],
-    }
+    result = {'type': 'object', 'properties': {name: field.openapi() for name, field in schema.items()}}
+    required = [name for name, field in schema.items() if field.required]
+    if required:  # OpenAPI 3.0 (JSON Schema draft 5) forbids an empty `required` list
+        result['required'] = required
+    return result
