@@ -83,6 +83,10 @@ def test_a_wrong_code_then_a_good_one(page, live, poste):
     page.press('#code', 'Enter')
     expect(page.locator('#feedback')).to_have_text('Code inconnu ou expiré.')
     expect(page.locator('#feedback')).to_have_class('error')
+    expect(page.locator('#code')).to_have_value('')             # ready for the next try
+    page.fill('#code', 'zzz998')
+    page.press('#code', 'Enter')
+    expect(page.locator('#code')).to_have_value('')             # again, with the same message
     session = start_session(live, poste, page)
     expect(page.locator('#remaining')).to_have_text(re.compile(r'^(30:00|29:5\d)$'))
     assert session_state(live, session)['statut'] == 'active'

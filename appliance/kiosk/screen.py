@@ -38,6 +38,7 @@ class Screen:
         self._mode = None
         self._notice = None
         self._feedback = None
+        self._waiting = False
         self._last_raise = 0.0
 
         self.root = tk.Tk(className='poste-public-kiosk')
@@ -236,10 +237,11 @@ class Screen:
             self.maintenance_win.lift()
 
     def _render_lock(self, state, keep_on_top):
+        if self._waiting and not state.waiting_answer:
+            self.code_var.set('')           # answered (refused): ready for the next try
+        self._waiting = state.waiting_answer
         text, is_error = state.feedback
         if (text, is_error) != self._feedback:
-            if is_error and self._feedback and not self._feedback[1]:
-                self.code_var.set('')       # a refused code: ready for the next try
             self._feedback = (text, is_error)
             self.feedback.configure(text=text, fg=ERROR if is_error else FG)
         enabled = 'normal' if state.can_enter_code else 'disabled'

@@ -291,7 +291,7 @@
 
   // ---- drawing
 
-  var shown = {mode: null, notice: null};
+  var shown = {mode: null, notice: null, pending: null};
 
   function linkText() {
     if (state.link === 'up') return '';
@@ -315,7 +315,8 @@
       var feedback = state.statut === 'maintenance' ? {text: TEXT.maintenance, error: false}
                    : state.feedback || {text: TEXT.prompt, error: false};
       var field = $('code');
-      if (feedback.error && $('feedback').textContent !== feedback.text) field.value = '';
+      if (shown.pending && !state.pending) field.value = '';   // answered: ready for the next try
+      shown.pending = state.pending;
       $('feedback').textContent = feedback.text;
       $('feedback').className = feedback.error ? 'error' : '';
       var enabled = canEnterCode();
