@@ -131,7 +131,8 @@ def test_photo_limit_is_5_mib_not_1(client, world, admin_token):
     assert '5 Mio' in assert_json_error(response, 413)['detail']
 
 
-WEIRD = [None, True, 0, -1, 2 ** 70, -2 ** 70, 1.5, 1e308, '', ' ', 'x' * 5000, '\x00', '\u202e\ud7ff',
+WEIRD = [None, True, 0, -1, 2 ** 70, -2 ** 70, 1.5, 1e308, '', ' ', 'x' * 5000, '\x00', '\u202e\ud7ff', '\ud800',
+         'a\udfffb', '1_0', '+1', ' 1 ', '\u0665',
          '<script>', "'; DROP TABLE poste; --", '%', [], [1], {}, {'a': 1}, '9' * 30, '2026-02-30', '::1%eth0']
 
 
@@ -212,3 +213,30 @@ def test_errors_carry_the_security_headers(client):
     response = client.get('/api/postes/')
     assert response.status == 401
     assert response.headers['X-Content-Type-Options'] == 'nosniff'
+
+
+def test_ids_are_plain_ascii_digits(client, world, admin_token):
+    """int() would also read " 7", "+7", "0_7" or Arabic-Indic digits as 7: such paths name nothing."""
+    for kind, uid in (('postes', world['p']), ('utilisateurs', world['u']), ('comptes', world['c'])):
+        assert client.get(f'/api/{kind}/{uid}/', token=admin_token).status == 200
+        arabic = ''.join(chr(0x660 + int(d)) for d in str(uid)).encode('utf-8').decode('latin-1')
+        for variant in (f' {uid}', f'{uid} ', f'+{uid}', f'0_{uid}', arabic):
+            response = client.get(f'/api/{kind}/{variant}/', token=admin_token)
+            assert_json_error(response, 404)
+
+
+def test_id_filters_are_plain_ascii_digits(client, world, admin_token):
+    for variant in (f'+{world["u"]}', f'0_{world["u"]}'):
+        response = client.get('/api/logs/', query={'utilisateur': variant}, token=admin_token)
+        assert list(assert_json_error(response, 400)['errors']) == ['utilisateur']
+    for variant in ('+1', '0_1'):
+        response = client.get('/api/logs/', query={'page': variant}, token=admin_token)
+        assert list(assert_json_error(response, 400)['errors']) == ['page']
+
+
+def test_references_in_bodies_are_plain_ascii_digits(client, world, admin_token):
+    response = client.post('/api/sessions/', {'utilisateur': f'0_{world["u"]}', 'duree_initiale': 600},
+                           token=admin_token)
+    assert list(assert_json_error(response, 400)['errors']) == ['utilisateur']
+    ok = client.post('/api/sessions/', {'utilisateur': str(world['u']), 'duree_initiale': 600}, token=admin_token)
+    assert ok.status == 201 and ok.json['utilisateur'] == world['u']

@@ -70,7 +70,8 @@ def body():
         return {}
     try:
         data = json.loads(raw.decode('utf-8'))
-    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: [[[[…]]]] nested too deep
+        dumps(data).encode('utf-8')  # a lone surrogate ("\ud800") could be neither stored nor echoed
+    except (UnicodeError, ValueError, RecursionError):  # RecursionError: [[[[…]]]] nested too deep
         raise Invalid({}, detail='JSON invalide.') from None
     if not isinstance(data, dict):
         raise Invalid({}, detail='Le corps doit être un objet JSON.')
@@ -121,12 +122,16 @@ def require_admin(app):
     return compte
 
 
+def is_digits(value):
+    """ASCII digits only: int() alone would also take " 7", "+7", "0_7" or Arabic-Indic digits."""
+    return isinstance(value, str) and value.isascii() and value.isdigit()
+
+
 def int_id(value):
     """Path ids are digits only; anything else is simply not found."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
+    if not is_digits(value):
         return None
+    number = int(value)
     return number if 0 < number < 2 ** 63 else None
 
 

@@ -3,6 +3,7 @@ from urllib.parse import urlencode
 
 from bottle import request
 
+from appliance.api.http import is_digits
 from appliance.errors import Invalid, NotFound
 
 DEFAULT_PAGE_SIZE = 50
@@ -12,10 +13,8 @@ MAX_PAGE_SIZE = 200
 def _positive_int(name, raw, default):
     if raw in (None, ''):
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
+    # Digits only; a page number of 5,000 digits is merely far out of range (int() would refuse it).
+    value = int(raw.lstrip('0')[:30] or '0') if is_digits(raw) else 0
     if value < 1:
         raise Invalid({name: ['Un nombre entier positif est requis.']})
     return value
@@ -52,10 +51,9 @@ def int_param(name):
     raw = request.query.get(name)
     if raw in (None, ''):
         return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise Invalid({name: ['Un identifiant numérique est requis.']}) from None
+    if not is_digits(raw):
+        raise Invalid({name: ['Un identifiant numérique est requis.']})
+    value = int(raw) if len(raw) < 20 else 0
     if not 0 < value < 2 ** 63:
         raise Invalid({name: ['Identifiant hors limites.']})
     return value

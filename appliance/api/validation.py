@@ -107,6 +107,8 @@ class Integer(Field):
     def clean(self, value):
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             raise Problem('Un nombre entier est requis.')
+        if isinstance(value, str) and not re.fullmatch(r'-?[0-9]{1,19}', value.strip()):
+            raise Problem('Un nombre entier est requis.')  # int() would also take "1_0" or "٥"
         try:
             number = int(value) if not isinstance(value, float) or value.is_integer() else None
         except ValueError:
@@ -191,10 +193,9 @@ class Reference(Field):
     def clean(self, value):
         if isinstance(value, bool) or not isinstance(value, (int, str)):
             raise Problem('Identifiant invalide.')
-        try:
-            number = int(value)
-        except ValueError:
-            raise Problem('Identifiant invalide.') from None
+        if isinstance(value, str) and not re.fullmatch(r'[0-9]{1,19}', value.strip()):
+            raise Problem('Identifiant invalide.')  # int() would also take "0_7" or "٧"
+        number = int(value)
         row = self.model.get_or_none(self.model.id == number) if 0 < number < 2 ** 63 else None
         if row is None:
             raise Problem(f'Identifiant « {value} » introuvable.')
