@@ -1,6 +1,10 @@
 """The kiosk's runtime (state machine + server link + kept session + end command), headless, against a
 real server: CONTRACT §3 validate-code and §4 spoken by the real client, in its own process."""
 import json
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -211,3 +215,37 @@ def _ended(session):
 def _exists(path):
     import os
     return os.path.exists(path)
+
+
+# The link alone, with short silences, in its own process.
+LINK_SCRIPT = """
+import queue, sys
+from appliance.kiosk.connection import Connection
+events = queue.Queue()
+Connection(sys.argv[1], {'X-Poste-Token': sys.argv[2]}, events, ping_after=1, dead_after=3).start()
+while True:
+    event = events.get()
+    print(event[0], flush=True)
+    if event[0] == 'disconnected':
+        break
+"""
+
+
+def test_a_frozen_server_is_noticed_by_its_silence(live, setup):
+    poste, paths = setup
+    url = live.ws_url('/ws/poste/{}/'.format(POSTE_IP))
+    link = subprocess.Popen([sys.executable, '-c', LINK_SCRIPT, url, poste['kiosk_token']],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert link.stdout.readline().strip() == 'connected'
+        assert link.stdout.readline().strip() == 'message'          # the sync
+        live.process.send_signal(signal.SIGSTOP)                    # the socket stays open, mute
+        try:
+            started = time.monotonic()
+            assert link.stdout.readline().strip() == 'disconnected'
+            assert 2.5 <= time.monotonic() - started <= 5
+        finally:
+            live.process.send_signal(signal.SIGCONT)
+    finally:
+        link.kill()
+        link.wait()

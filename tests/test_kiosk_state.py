@@ -310,3 +310,9 @@ def test_format_remaining(seconds, text):
     (20, "moins d'une minute"), (60, '1 minute'), (300, '5 minutes'), (600, '10 minutes')])
 def test_minutes_text(seconds, text):
     assert minutes_text(seconds) == text
+
+
+def test_a_session_field_of_the_wrong_type_is_ignored(kiosk):
+    assert kiosk.handle_message({'action': 'sync', 'statut': 'occupe', 'temps_restant': 60,
+                                 'session': ['ABC234']}) == []
+    assert kiosk.locked

@@ -16,7 +16,6 @@ import websocket
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 5
-READ_STEP = 5           # seconds between looks at how long the server has been silent
 # The appliance pings every 20 s, so we only ping after a longer silence (a server that does not
 # ping); a link silent for DEAD_AFTER, pongs included, is dead (cable pulled, server frozen).
 PING_AFTER = 25
@@ -33,10 +32,12 @@ def backoff(attempt, rand=random.random):
 
 
 class Connection:
-    def __init__(self, url, headers, events):
+    def __init__(self, url, headers, events, ping_after=PING_AFTER, dead_after=DEAD_AFTER):
         self._url = url
         self._headers = headers
         self._events = events
+        self._ping_after = ping_after
+        self._dead_after = dead_after
         self._ws = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name='kiosk-link', daemon=True)
@@ -66,19 +67,11 @@ class Connection:
     def _run(self):
         failures = 0
         while not self._stop.is_set():
-            close_code, heard = None, False
             try:
-                ws = websocket.create_connection(self._url, header=self._headers,
-                                                 timeout=CONNECT_TIMEOUT)
-            except (OSError, websocket.WebSocketException) as exc:
-                log.info('cannot reach %s: %s', self._url, exc)
-            else:
-                log.info('connected to %s', self._url)
-                self._ws = ws
-                self._events.put(('connected',))
-                close_code, heard = self._read(ws)
-                self._ws = None
-                ws.close(timeout=1)
+                close_code, heard = self._connect_and_read()
+            except Exception:   # a surprise here must not end the link for good: retry
+                log.exception('unexpected error on the link')
+                close_code, heard = None, False
             if self._stop.is_set():
                 break
             # A server that refuses us (4403, 4404) closes before saying anything: that counts as a
@@ -89,21 +82,37 @@ class Connection:
             log.info('link down (close code %s); next try in %.1f s', close_code, delay)
             self._stop.wait(delay)
 
+    def _connect_and_read(self):
+        """One connection, from opening to its end: (close code or None, whether the server spoke)."""
+        try:
+            ws = websocket.create_connection(self._url, header=self._headers, timeout=CONNECT_TIMEOUT)
+        except (OSError, websocket.WebSocketException) as exc:
+            log.info('cannot reach %s: %s', self._url, exc)
+            return None, False
+        log.info('connected to %s', self._url)
+        self._ws = ws
+        self._events.put(('connected',))
+        try:
+            return self._read(ws)
+        finally:
+            self._ws = None
+            ws.close(timeout=1)
+
     def _read(self, ws):
         """Reads until the link ends; returns (close code or None, whether the server spoke)."""
         heard, pinged = False, False
         last_frame = time.monotonic()
-        ws.settimeout(READ_STEP)
+        ws.settimeout(self._ping_after / 5)    # how often we look at the silence
         try:
             while not self._stop.is_set():
                 try:
                     opcode, frame = ws.recv_data_frame(True)
                 except websocket.WebSocketTimeoutException:
                     silence = time.monotonic() - last_frame
-                    if silence >= DEAD_AFTER:
+                    if silence >= self._dead_after:
                         log.warning('nothing from the server for %d s', silence)
                         return None, heard
-                    if silence >= PING_AFTER and not pinged:
+                    if silence >= self._ping_after and not pinged:
                         ws.ping()
                         pinged = True
                     continue

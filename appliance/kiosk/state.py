@@ -200,7 +200,7 @@ class KioskState:
 
     def _on_sync(self, msg):
         self.statut = msg.get('statut')
-        session = msg.get('session')
+        session = _mapping(msg.get('session'))
         left = _seconds(msg.get('temps_restant'))
         self._resume_code = None
         if session and left:
@@ -215,7 +215,7 @@ class KioskState:
 
     def _on_session_started(self, msg):
         left = _seconds(msg.get('temps_restant'))
-        session = msg.get('session') or {}
+        session = _mapping(msg.get('session')) or {}
         code = session.get('code_acces') or (self._pending[0] if self._pending else self._resume_code)
         self._pending = None
         self._resume_code = None
@@ -293,6 +293,10 @@ def _seconds(value):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return max(0, int(math.ceil(value)))
+
+
+def _mapping(value):
+    return value if isinstance(value, dict) else None
 
 
 def _code_invalid_text(msg):
