@@ -44,9 +44,7 @@ def create(username, password, *, now, email='', role='staff', is_active=True, o
 
 def update(compte, changes, *, now, authenticator, data_dir, operateur='', ip=None):
     """Apply cleaned `changes` (email, role, is_active, password) to `compte`."""
-    demoted = changes.get('role', compte.role) != 'admin' or not changes.get('is_active', compte.is_active)
-    if compte.role == 'admin' and compte.is_active and demoted and _is_last_admin(compte):
-        raise Conflict('Impossible : il doit rester au moins un administrateur actif.')
+    _keep_an_admin(compte, changes)
     if 'role' in changes and changes['role'] not in ROLES:
         raise Invalid({'role': [f'Rôle inconnu : choisissez parmi {", ".join(ROLES)}.']})
     new_hash = None
@@ -54,6 +52,7 @@ def update(compte, changes, *, now, authenticator, data_dir, operateur='', ip=No
         check_new_password(changes['password'], compte.username)
         new_hash = hash_password(changes['password'])
     with writing():
+        _keep_an_admin(compte, changes)
         for field in ('email', 'role', 'is_active'):
             if field in changes:
                 setattr(compte, field, changes[field])
@@ -71,13 +70,22 @@ def update(compte, changes, *, now, authenticator, data_dir, operateur='', ip=No
 
 
 def delete(compte, *, now, operateur='', ip=None):
-    if compte.role == 'admin' and compte.is_active and _is_last_admin(compte):
-        raise Conflict('Impossible : il doit rester au moins un administrateur actif.')
+    _keep_an_admin(compte, {'is_active': False})
     with writing():
+        _keep_an_admin(compte, {'is_active': False})
         username = compte.username
         compte.delete_instance()
         audit.record('suppression_compte', now=now, operateur=operateur, ip=ip,
                      details=f'Compte {username} supprimé.')
+
+
+def _keep_an_admin(compte, changes):
+    """409 when `compte` is the last active admin and `changes` would end that. Checked again inside
+    writing(): under the write lock, check and change are one step for concurrent requests."""
+    current = Compte.get_or_none(Compte.id == compte.id) or compte
+    demoted = changes.get('role', current.role) != 'admin' or not changes.get('is_active', current.is_active)
+    if current.role == 'admin' and current.is_active and demoted and _is_last_admin(current):
+        raise Conflict('Impossible : il doit rester au moins un administrateur actif.')
 
 
 def _is_last_admin(compte):

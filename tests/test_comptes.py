@@ -214,3 +214,20 @@ def test_admin_may_delete_another_admin_but_not_the_last(client, admin, admin_to
     other = make_compte('adjointe', role='admin')
     assert client.delete(f'/api/comptes/{other.id}/', token=admin_token).status == 204
     assert client.delete(f'/api/comptes/{admin.id}/', token=admin_token).status == 409
+
+
+def test_two_admins_deactivating_each_other_at_once_leave_one(client, admin, admin_token):
+    """The last-admin check and the change are one step: concurrent requests cannot both pass it."""
+    import gevent
+    other = make_compte('adjointe', role='admin')
+    other_token = client.login('adjointe')
+    jobs = [gevent.spawn(client.patch, f'/api/comptes/{target}/', {'is_active': False}, token=token)
+            for target, token in ((other.id, admin_token), (admin.id, other_token))]
+    gevent.joinall(jobs, raise_error=True)
+    statuses = sorted(job.value.status for job in jobs)
+    # The loser gets 409, or 401 when the winner's change already revoked its token.
+    assert statuses in ([200, 401], [200, 409]), [job.value for job in jobs]
+    from appliance import db
+    from appliance.models import Compte
+    with db.database.connection_context():
+        assert Compte.select().where(Compte.role == 'admin', Compte.is_active == True).count() == 1  # noqa: E712
