@@ -483,3 +483,18 @@ def test_search_that_is_not_utf8_is_not_a_500(client, staff_token, crowd):
     response = client.get('/api/utilisateurs/?search=%FF%FE&page_size=1', token=staff_token)
     assert response.status in (200, 400), response
     assert 'results' in response.json or 'detail' in response.json
+
+
+def test_deletion_racing_a_new_code_leaves_no_orphan_session(client, admin_token):
+    """A code issued while the visitor is being deleted: one of the two requests must lose."""
+    import gevent
+    for i in range(5):
+        u = client.make_visitor(admin_token, nom=f'Course{i}', email=f'course{i}@example.org')
+        jobs = [gevent.spawn(client.post, '/api/sessions/', {'utilisateur': u['id'], 'duree_initiale': 600},
+                             token=admin_token),
+                gevent.spawn(client.delete, f'/api/utilisateurs/{u["id"]}/', token=admin_token)]
+        gevent.joinall(jobs, raise_error=True)
+        created, deleted = jobs[0].value, jobs[1].value
+        assert (created.status, deleted.status) in ((201, 409), (400, 204), (409, 204)), (created, deleted)
+    orphans = client.get('/api/sessions/?statut=en_attente', token=admin_token).json['results']
+    assert [s for s in orphans if s['utilisateur'] is None] == []

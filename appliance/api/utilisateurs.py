@@ -128,10 +128,11 @@ def routes(app, ctx):
     def delete_utilisateur(uid):
         compte = require_admin(ctx)
         u = get_utilisateur(uid)
-        if Session.select().where(Session.utilisateur == u, Session.statut.in_(OPEN_STATUTS)).exists():
-            raise Conflict('Ce visiteur a une session en cours ou un code en attente : terminez-la d’abord.')
         now = ctx.clock.now()
         with writing():
+            # Under the write lock: a code issued at the same moment cannot slip in between.
+            if Session.select().where(Session.utilisateur == u, Session.statut.in_(OPEN_STATUTS)).exists():
+                raise Conflict('Ce visiteur a une session en cours ou un code en attente : terminez-la d’abord.')
             audit.record('suppression_utilisateur', now=now, operateur=compte, utilisateur=u,
                          ip=client_ip(), details=f'Visiteur {u.nom_complet} supprimé.')
             photo = u.photo
