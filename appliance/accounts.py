@@ -61,6 +61,7 @@ def update(compte, changes, *, now, authenticator, data_dir, operateur='', ip=No
         compte.save()
         if new_hash or not compte.is_active:
             authenticator.revoke_all(compte)
+        authenticator.forget(compte.id)
         what = ', '.join(sorted(k if k != 'password' else 'mot de passe' for k in changes)) or 'rien'
         audit.record('modification_compte', now=now, operateur=operateur, ip=ip,
                      details=f'Compte {compte.username} modifié ({what}).')
@@ -69,11 +70,12 @@ def update(compte, changes, *, now, authenticator, data_dir, operateur='', ip=No
     return compte
 
 
-def delete(compte, *, now, operateur='', ip=None):
+def delete(compte, *, now, authenticator, operateur='', ip=None):
     _keep_an_admin(compte, {'is_active': False})
     with writing():
         _keep_an_admin(compte, {'is_active': False})
         username = compte.username
+        authenticator.forget(compte.id)
         compte.delete_instance()
         audit.record('suppression_compte', now=now, operateur=operateur, ip=ip,
                      details=f'Compte {username} supprimé.')

@@ -14,6 +14,7 @@ import jwt
 
 from appliance import audit
 from appliance.clock import epoch_seconds
+from appliance import db
 from appliance.db import writing
 from appliance.errors import RateLimited, Unauthorized
 from appliance.models import AuthSession, Compte
@@ -74,6 +75,9 @@ class Authenticator:
         # 5 failures in 15 min lock a username for 15 min; a source address gets 20.
         self.by_username = Throttle(limit=5, window=900, lockout=900, clock=clock)
         self.by_address = Throttle(limit=20, window=900, lockout=900, clock=clock)
+        # Login id -> its live Compte, so a request costs no query. This process is the only one
+        # that revokes logins or changes accounts, and every such change calls forget().
+        self._live = {}
 
     # -- login, refresh, logout -------------------------------------------------------------
 
@@ -113,6 +117,7 @@ class Authenticator:
                 # An old refresh token came back: it was stolen or replayed. End that login.
                 row.revoked_at = now
                 row.save(only=[AuthSession.revoked_at])
+                self.forget(row.compte_id)
             else:
                 row.refresh_jti = secrets.token_hex(16)
                 row.save(only=[AuthSession.refresh_jti])
@@ -131,6 +136,7 @@ class Authenticator:
             if row.revoked_at is None:
                 row.revoked_at = now
                 row.save(only=[AuthSession.revoked_at])
+                self.forget(compte.id)
             audit.record('deconnexion_staff', now=now, operateur=compte, ip=ip,
                          details=f'Déconnexion de {compte.username}.')
 
@@ -139,13 +145,31 @@ class Authenticator:
         (AuthSession.update(revoked_at=self.clock.now())
          .where(AuthSession.compte == compte, AuthSession.revoked_at.is_null())
          .execute())
+        self.forget(compte.id)
+
+    def forget(self, compte_id):
+        """Drop what is remembered of this account's logins (it changed, or a login ended).
+
+        Dropped now and again after the commit, so a request reading in between cannot keep the
+        state from before the change."""
+        def drop():
+            for sid in [sid for sid, c in self._live.items() if c.id == compte_id]:
+                del self._live[sid]
+        drop()
+        db.on_commit(drop)
 
     # -- checking credentials --------------------------------------------------------------
 
     def authenticate(self, access_token):
         """The active Compte behind an access token, or Unauthorized."""
         claims = self._decode(access_token, 'access')
-        return self._live_session(claims).compte
+        compte = self._live.get(claims['sid'])
+        if compte is None or str(compte.id) != str(claims['sub']):
+            compte = self._live_session(claims).compte
+            if len(self._live) > 10000:
+                self._live.clear()
+            self._live[claims['sid']] = compte
+        return compte
 
     def verify(self, token):
         """Any valid, unrevoked token (access or refresh), for /api/token/verify/."""

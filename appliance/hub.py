@@ -236,7 +236,7 @@ class Hub:
         self.staff.add(socket)
         try:
             with db.database.connection_context():
-                postes = self.desk.postes_json(Poste.select().order_by(Poste.nom))
+                postes = self.desk.room_json()
             socket.send({'event': 'hello', 'postes': postes, 'server_time': iso(self.desk.now())})
             while not socket.closed:
                 text = socket.receive(STAFF_RECHECK)

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from peewee import IntegrityError, JOIN
 
-from appliance import audit, events
+from appliance import audit, db, events
 from appliance.clock import deadline, due_warnings, passed_thresholds, remaining_seconds, warning_message
 from appliance.db import writing
 from appliance.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
@@ -55,6 +55,7 @@ class Desk:
         self.code_failures_by_poste = Throttle(limit=10, window=300, lockout=60, clock=clock)
         self.code_failures_by_address = Throttle(limit=30, window=300, lockout=300, clock=clock)
         self.last_seen = {}   # poste id -> last heartbeat (naive UTC), kept in memory
+        self._room = None     # [(poste, running session)], see room()
 
     def now(self):
         return self.clock.now()
@@ -77,19 +78,32 @@ class Desk:
         online = seen is not None and (self.now() - seen).total_seconds() <= self.config.heartbeat_timeout
         return online, last
 
-    def postes_json(self, postes):
-        postes = list(postes)
-        running = self.running_sessions([p.id for p in postes]) if postes else {}
+    def room(self):
+        """Every poste (by name) with its running session, kept in memory between changes: the
+        dashboard and the kiosks read it constantly, it changes only through this class."""
+        if self._room is None:
+            running = self.running_sessions()
+            self._room = [(p, running.get(p.id)) for p in Poste.select().order_by(Poste.nom, Poste.id)]
+        return self._room
+
+    def forget_room(self):
+        """Reload the room on next read: now, and again once the current transaction commits
+        (a read in between would otherwise keep the state from before the change)."""
+        self._room = None
+        db.on_commit(lambda: setattr(self, '_room', None))
+
+    def room_json(self, statut=None):
         now = self.now()
-        result = []
-        for poste in postes:
-            online, last = self.presence(poste)
-            result.append(poste_json(poste, now=now, active_session=running.get(poste.id),
-                                     en_ligne=online, derniere_connexion=last))
-        return result
+        return [self._poste_json(poste, running, now) for poste, running in self.room()
+                if statut is None or poste.statut == statut]
 
     def poste_json(self, poste):
-        return self.postes_json([poste])[0]
+        running = self.running_sessions([poste.id]).get(poste.id)
+        return self._poste_json(poste, running, self.now())
+
+    def _poste_json(self, poste, running, now):
+        online, last = self.presence(poste)
+        return poste_json(poste, now=now, active_session=running, en_ligne=online, derniere_connexion=last)
 
     def session_json(self, session):
         return session_json(session, self.now())
@@ -136,6 +150,7 @@ class Desk:
                          details=f'Poste {poste.nom} supprimé.')
             poste_id = poste.id
             poste.delete_instance()
+            self.forget_room()
             self.last_seen.pop(poste_id, None)
             events.publish('poste', poste_id=poste_id, deleted=True)
 
@@ -492,7 +507,9 @@ class Desk:
                 'temps_restant': temps_restant(session, now)}
 
     def _session_changed(self, session, now):
+        self.forget_room()
         events.publish('session', session=session_json(session, now), session_id=session.id)
 
     def _poste_changed(self, poste):
+        self.forget_room()
         events.publish('poste', poste_id=poste.id)

@@ -56,38 +56,42 @@ def create_app(ctx):
     app = bottle.Bottle()
     config = ctx.config
 
-    @app.hook('before_request')
-    def check_host():
-        if '*' in config.allowed_hosts:
-            return
-        host = request.get_header('Host', '').rsplit(':', 1)[0].strip('[]').lower()
-        if host not in config.allowed_hosts:
-            raise bottle.HTTPError(400, 'Hôte non autorisé.')
-
-    @app.hook('after_request')
-    def add_headers():
+    def add_headers(target):
+        """Security and CORS headers, on the response or on an HTTPResponse that replaces it."""
         for name, value in SECURITY_HEADERS.items():
-            response.set_header(name, value)
+            target.set_header(name, value)
         origin = request.get_header('Origin')
         if origin and origin in config.cors_allowed_origins:
-            response.set_header('Access-Control-Allow-Origin', origin)
-            response.set_header('Vary', 'Origin')
+            target.set_header('Access-Control-Allow-Origin', origin)
+            target.set_header('Vary', 'Origin')
             for name, value in CORS_HEADERS.items():
-                response.set_header(name, value)
+                target.set_header(name, value)
 
-    @app.route('/<path:path>', method='OPTIONS')
-    def preflight(path):
-        response.status = 204
-        return ''
+    @app.hook('before_request')
+    def check_host_and_preflight():
+        if '*' not in config.allowed_hosts:
+            host = request.get_header('Host', '').rsplit(':', 1)[0].strip('[]').lower()
+            if host not in config.allowed_hosts:
+                raise bottle.HTTPError(400, 'Hôte non autorisé.')
+        if request.method == 'OPTIONS':
+            # CORS preflight, answered before routing so unknown paths stay 404.
+            preflight = bottle.HTTPResponse(status=204)
+            add_headers(preflight)
+            raise preflight
+
+    @app.hook('after_request')
+    def common_headers():
+        add_headers(response)
 
     def json_error(error):
-        response.content_type = 'application/json; charset=utf-8'
         detail = {404: 'Introuvable.', 405: 'Méthode non autorisée.'}.get(error.status_code)
         if detail is None:
             detail = error.body if isinstance(error.body, str) and error.status_code < 500 else \
                 'Erreur interne du serveur.'
         if error.status_code >= 500 and error.exception:
             log.error('unhandled error on %s %s: %r', request.method, request.path, error.exception)
+        error.content_type = 'application/json; charset=utf-8'
+        add_headers(error)
         return dumps({'detail': detail})
 
     app.default_error_handler = json_error

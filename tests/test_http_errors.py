@@ -188,8 +188,6 @@ def test_wrong_method_is_405_json(client, admin_token, method, path):
     assert method not in response.headers['Allow'].split(', ')
 
 
-@pytest.mark.xfail(strict=True, reason='server.py registers OPTIONS /<path:path> (CORS preflight) for every '
-                                       'path, so bottle answers 405 "Allow: OPTIONS" to any unknown route')
 @pytest.mark.parametrize('method, path', [
     ('GET', '/api/nope/'), ('GET', '/api/postes'), ('POST', '/api/utilisateurs/1/avatar/'),
     ('GET', '/api/postes/1/status/extra/'), ('DELETE', '/nope'),

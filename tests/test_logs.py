@@ -149,10 +149,6 @@ def test_names_survive_deletion(client, history):
     assert logs(client, token, utilisateur=visitor['id'])['count'] == 5
 
 
-@pytest.mark.xfail(condition=postgres_url() is None, strict=True,
-                   reason='SQLite reuses the id of the newest deleted row (no AUTOINCREMENT in '
-                          'migrations/0001_initial.py), so a new visitor inherits the log history of a '
-                          'deleted one under ?utilisateur=')
 def test_a_new_visitor_does_not_inherit_a_deleted_ones_history(client, admin_token):
     gone = client.make_visitor(admin_token, nom='Ancien', prenom='Albert')
     client.delete(f'/api/utilisateurs/{gone["id"]}/', token=admin_token)

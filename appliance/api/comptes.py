@@ -51,5 +51,6 @@ def routes(app, ctx):
     @app.delete('/api/comptes/<compte_id>/')
     def delete_compte(compte_id):
         admin = require_admin(ctx)
-        accounts.delete(get_compte(compte_id), now=ctx.clock.now(), operateur=admin, ip=client_ip())
+        accounts.delete(get_compte(compte_id), now=ctx.clock.now(), authenticator=ctx.authenticator,
+                        operateur=admin, ip=client_ip())
         return no_content()

@@ -21,20 +21,38 @@ def _positive_int(name, raw, default):
 
 
 def paginate(query, serialize_page):
-    """`serialize_page(rows)` turns one page of rows into a list of JSON objects."""
+    """One page of a query; `serialize_page(rows)` turns its rows into JSON objects."""
+    page, size = _page_and_size()
+    count = query.count()
+    _check_page(page, size, count)
+    return _envelope(page, size, count, serialize_page(list(query.paginate(page, size))))
+
+
+def paginate_list(items):
+    """One page of a list already in memory (already JSON objects)."""
+    page, size = _page_and_size()
+    _check_page(page, size, len(items))
+    return _envelope(page, size, len(items), items[(page - 1) * size:page * size])
+
+
+def _page_and_size():
     page = _positive_int('page', request.query.get('page'), 1)
     size = min(_positive_int('page_size', request.query.get('page_size'), DEFAULT_PAGE_SIZE),
                MAX_PAGE_SIZE)
-    count = query.count()
-    last = max(1, -(-count // size))
-    if page > last:
+    return page, size
+
+
+def _check_page(page, size, count):
+    if page > max(1, -(-count // size)):
         raise NotFound('Page invalide.')
-    rows = list(query.paginate(page, size))
+
+
+def _envelope(page, size, count, results):
     return {
         'count': count,
-        'next': _page_url(page + 1) if page < last else None,
+        'next': _page_url(page + 1) if page * size < count else None,
         'previous': _page_url(page - 1) if page > 1 else None,
-        'results': serialize_page(rows),
+        'results': results,
     }
 
 

@@ -4,7 +4,7 @@ from peewee import IntegrityError
 
 from appliance.api.http import (body, client_ip, created, get_or_404, no_content, require_admin,
                                 require_staff)
-from appliance.api.pagination import paginate
+from appliance.api.pagination import paginate_list
 from appliance.api.validation import Boolean, Choice, IPAddress, MACAddress, Text, validate
 from appliance.errors import Invalid
 from appliance.models import POSTE_STATUTS, Poste
@@ -45,13 +45,10 @@ def routes(app, ctx):
     @app.get('/api/postes/')
     def list_postes():
         require_staff(ctx)
-        query = Poste.select().order_by(Poste.nom, Poste.id)
-        statut = request.query.get('statut')
-        if statut:
-            if statut not in POSTE_STATUTS:
-                raise Invalid({'statut': [f'Statut inconnu : {", ".join(POSTE_STATUTS)}.']})
-            query = query.where(Poste.statut == statut)
-        return paginate(query, desk.postes_json)
+        statut = request.query.get('statut') or None
+        if statut is not None and statut not in POSTE_STATUTS:
+            raise Invalid({'statut': [f'Statut inconnu : {", ".join(POSTE_STATUTS)}.']})
+        return paginate_list(desk.room_json(statut))
 
     @app.post('/api/postes/')
     def create_poste():

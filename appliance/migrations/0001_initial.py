@@ -1,12 +1,21 @@
 """Initial schema. A frozen copy of the models as they were, independent of appliance.models."""
 import datetime
 
-from peewee import (BooleanField, CharField, DateField, DateTimeField, ForeignKeyField,
-                    IntegerField, Model, TextField)
+from peewee import (SQL, AutoField, BooleanField, CharField, DateField, DateTimeField,
+                    ForeignKeyField, IntegerField, Model, NodeList, SqliteDatabase, TextField)
 
 
 def up(migrator, db):
+    class Id(AutoField):
+        """Ids are never reused: the audit log names rows by id. SQLite reuses the highest id of a
+        deleted row unless the key is AUTOINCREMENT; PostgreSQL sequences never do."""
+        def ddl(self, ctx):
+            nodes = super().ddl(ctx)
+            return NodeList((nodes, SQL('AUTOINCREMENT'))) if isinstance(db, SqliteDatabase) else nodes
+
     class Base(Model):
+        id = Id()
+
         class Meta:
             database = db
             legacy_table_names = False
