@@ -1,7 +1,7 @@
 """Postes over REST: creation and its kiosk token, uniqueness, addresses, status rules (CONTRACT §3 "Postes")."""
 import pytest
 
-from tests.support import log_actions
+from tests.support import log_actions, postgres_url
 
 FIELDS = {'id', 'nom', 'ip_address', 'mac_address', 'statut', 'emplacement', 'derniere_connexion', 'en_ligne',
           'session_active', 'created_at', 'updated_at'}
@@ -402,3 +402,25 @@ def test_new_token_invalidates_the_old(client, admin_token):
     # The audit log never holds a token.
     assert new not in client.get('/api/logs/', token=admin_token).body.decode()
     assert old not in client.get('/api/logs/', token=admin_token).body.decode()
+
+
+@pytest.mark.xfail(condition=postgres_url() is not None, strict=True,
+                   reason='rules.Desk.delete_poste checks for a running session before taking the write '
+                          'lock: a code validated meanwhile leaves an active session on a deleted poste, '
+                          'and validate_code can answer 500 (Poste.get_by_id on the deleted row)')
+def test_deletion_racing_a_code_validation(client, admin_token):
+    import gevent
+    for i in range(5):
+        poste = client.make_poste(admin_token, nom=f'Course {i}', ip=f'10.0.1.{i + 1}')
+        visitor = client.make_visitor(admin_token, nom=f'Course{i}', email=f'course{i}@example.org')
+        session = client.make_session(admin_token, visitor['id'], poste['id'])
+        jobs = [gevent.spawn(client.kiosk_validate, poste['kiosk_token'], session['code_acces']),
+                gevent.spawn(client.delete, f'/api/postes/{poste["id"]}/', token=admin_token)]
+        gevent.joinall(jobs, raise_error=True)
+        validated, deleted = jobs[0].value, jobs[1].value
+        assert validated.status < 500 and deleted.status < 500, (validated, deleted)
+        after = client.get(f'/api/sessions/{session["id"]}/', token=admin_token).json
+        if deleted.status == 204:
+            assert after['statut'] != 'active', after
+        else:
+            assert deleted.status == 409 and after['statut'] == 'active' and after['poste'] == poste['id']
