@@ -7,6 +7,13 @@ if sys.argv[1:2] != ['kiosk']:
     from gevent import monkey
     monkey.patch_all()
 
+    from appliance.config import uses_postgresql
+    if not uses_postgresql():
+        # peewee imports every database driver it finds; on SQLite, keep PostgreSQL's (about
+        # 14 MB with libpq) out of memory. An import of a None entry raises ImportError.
+        sys.modules.setdefault('psycopg', None)
+        sys.modules.setdefault('psycopg2', None)
+
 
 def main(argv=None):
     from appliance.cli import main as cli_main

@@ -148,6 +148,14 @@ class _Reader:
         return raw
 
 
+def uses_postgresql(environ=None, cwd=None):
+    """Whether the configuration selects PostgreSQL (read before anything imports peewee)."""
+    env = read_dotenv(os.path.join(cwd or os.getcwd(), '.env'))
+    env.update(os.environ if environ is None else environ)
+    url = env.get('DATABASE_URL', '').strip()
+    return url.startswith('postgres') or (not url and bool(env.get('POSTGRES_DB', '').strip()))
+
+
 def _database_url(env, data_dir):
     url = env.get('DATABASE_URL', '').strip()
     if url:
