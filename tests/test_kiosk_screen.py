@@ -133,7 +133,7 @@ def test_a_rebooted_kiosk_resumes_its_session(kiosk):
     kiosk.wait_ready()
     session = kiosk.unlock()
     kiosk.process.kill()
-    assert not kiosk.shows(TITLE_TIMER)
+    wait_until(lambda: not kiosk.shows(TITLE_TIMER), 2, message='the killed kiosk gone')
     kiosk.start()
     kiosk.wait_shows(TITLE_TIMER, timeout=10)           # no code typed
     kiosk.process.wait_log('| online')
@@ -181,5 +181,5 @@ def test_server_stopped_mid_session_still_locks_at_zero(kiosk):
     kiosk.process.wait_log('Serveur injoignable')
     assert kiosk.shows(TITLE_TIMER)
     kiosk.wait_shows(TITLE_LOCK, timeout=70)
-    assert 57 <= time.monotonic() - unlocked <= 61
+    assert 57 <= time.monotonic() - unlocked <= 62
     wait_until(lambda: end_runs(kiosk.end_log) == 1, 5, message='end command')
