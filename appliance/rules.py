@@ -20,7 +20,7 @@ from appliance.clock import deadline, due_warnings, passed_thresholds, remaining
 from appliance.db import writing
 from appliance.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from appliance.models import OPEN_STATUTS, Poste, Session, Utilisateur
-from appliance.serializers import poste_json, session_json, temps_restant
+from appliance.serializers import poste_fields, poste_json, session_json, temps_restant
 from appliance.throttle import Throttle
 
 CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'
@@ -83,7 +83,8 @@ class Desk:
         dashboard and the kiosks read it constantly, it changes only through this class."""
         if self._room is None:
             running = self.running_sessions()
-            self._room = [(p, running.get(p.id)) for p in Poste.select().order_by(Poste.nom, Poste.id)]
+            self._room = [(p, running.get(p.id), poste_fields(p))
+                          for p in Poste.select().order_by(Poste.nom, Poste.id)]
         return self._room
 
     def forget_room(self):
@@ -94,16 +95,16 @@ class Desk:
 
     def room_json(self, statut=None):
         now = self.now()
-        return [self._poste_json(poste, running, now) for poste, running in self.room()
+        return [self._poste_json(poste, running, fields, now) for poste, running, fields in self.room()
                 if statut is None or poste.statut == statut]
 
     def poste_json(self, poste):
         running = self.running_sessions([poste.id]).get(poste.id)
-        return self._poste_json(poste, running, self.now())
+        return self._poste_json(poste, running, poste_fields(poste), self.now())
 
-    def _poste_json(self, poste, running, now):
+    def _poste_json(self, poste, running, fields, now):
         online, last = self.presence(poste)
-        return poste_json(poste, now=now, active_session=running, en_ligne=online, derniere_connexion=last)
+        return poste_json(fields, now=now, active_session=running, en_ligne=online, derniere_connexion=last)
 
     def session_json(self, session):
         return session_json(session, self.now())

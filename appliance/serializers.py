@@ -50,7 +50,8 @@ def active_session_summary(session, now):
     }
 
 
-def poste_json(poste, *, now, active_session, en_ligne, derniere_connexion):
+def poste_fields(poste):
+    """The stored fields of a poste (the room keeps them ready between changes)."""
     return {
         'id': poste.id,
         'nom': poste.nom,
@@ -58,9 +59,16 @@ def poste_json(poste, *, now, active_session, en_ligne, derniere_connexion):
         'mac_address': poste.mac_address,
         'statut': poste.statut,
         'emplacement': poste.emplacement,
+        'created_at': iso(poste.created_at),
+        'updated_at': iso(poste.updated_at),
+    }
+
+
+def poste_json(fields, *, now, active_session, en_ligne, derniere_connexion):
+    """A poste as the API shows it: its stored `fields` plus what is live."""
+    return {
+        **fields,
         'derniere_connexion': iso(derniere_connexion),
         'en_ligne': en_ligne,
         'session_active': active_session_summary(active_session, now),
-        'created_at': iso(poste.created_at),
-        'updated_at': iso(poste.updated_at),
     }
