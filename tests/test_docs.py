@@ -199,8 +199,7 @@ def test_live_health_and_docs_in_a_browser(live):
                     or outside.append(r.url))
             page.on('requestfailed', lambda r: failed.append(r.url))
             page.on('response', lambda r: r.status >= 400 and errors.append(f'{r.status} {r.url}'))
-            # The browser's own /favicon.ico request (not the page's) hits the unknown-route bug
-            # (405 instead of 404, see test_http_errors): not the docs page's fault.
+            # The browser's own /favicon.ico request (not the page's) is a 404: there is none.
             page.on('console', lambda m: m.type == 'error' and 'favicon.ico' not in str(m.location)
                     and errors.append(m.text))
             page.goto(live.base_url + '/api/docs/')

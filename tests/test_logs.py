@@ -4,7 +4,7 @@ import pytest
 
 from appliance import db
 from appliance.models import Log
-from tests.support import log_actions, postgres_url
+from tests.support import log_actions
 
 FIELDS = {'id', 'action', 'operateur', 'utilisateur', 'utilisateur_nom', 'session', 'poste', 'poste_nom',
           'details', 'metadata', 'ip_address', 'created_at'}

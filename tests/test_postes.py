@@ -272,6 +272,7 @@ def test_delete_poste(client, admin_token):
     # Its name and address are free again; its kiosk token is dead.
     again = client.make_poste(admin_token, nom='Éphémère', ip=poste['ip_address'])
     assert again['kiosk_token'] != poste['kiosk_token']
+    assert again['id'] != poste['id']   # ids are never reused: the log names rows by id
     assert client.kiosk_validate(poste['kiosk_token'], 'ABCDEF').status == 403
 
 
