@@ -425,3 +425,42 @@ def test_deletion_racing_a_code_validation(client, admin_token):
             assert after['statut'] != 'active', after
         else:
             assert deleted.status == 409 and after['statut'] == 'active' and after['poste'] == poste['id']
+
+
+def test_listing_follows_every_change(client, ctx, admin_token):
+    """The list answers what was last written: renamed visitor, renamed poste, status, deletion."""
+    poste = client.make_poste(admin_token)
+    session = running_session(client, admin_token, poste)
+    listing = client.get('/api/postes/', token=admin_token).json['results']
+    assert listing[0]['session_active']['utilisateur_nom'] == 'Olga Occupant'
+    client.patch(f'/api/utilisateurs/{session["utilisateur"]}/', {'prenom': 'Olympe'}, token=admin_token)
+    client.patch(f'/api/postes/{poste["id"]}/', {'nom': 'Poste renommé'}, token=admin_token)
+    ctx.clock.advance(30)
+    listing = client.get('/api/postes/', token=admin_token).json['results']
+    assert listing[0]['nom'] == 'Poste renommé'
+    assert listing[0]['session_active']['utilisateur_nom'] == 'Olympe Occupant'
+    assert listing[0]['session_active']['temps_restant'] == 1770
+    client.post(f'/api/sessions/{session["id"]}/add-time/', {'seconds': 600}, token=admin_token)
+    assert client.get('/api/postes/', token=admin_token).json['results'][0]['session_active'][
+        'temps_restant'] == 2370
+    client.put(f'/api/postes/{poste["id"]}/status/', {'statut': 'hors_ligne', 'force': True}, token=admin_token)
+    listing = client.get('/api/postes/', token=admin_token).json['results']
+    assert listing[0]['statut'] == 'hors_ligne' and listing[0]['session_active'] is None
+    assert client.get('/api/postes/?statut=hors_ligne', token=admin_token).json['count'] == 1
+    assert client.get('/api/postes/?statut=occupe', token=admin_token).json['count'] == 0
+    client.delete(f'/api/postes/{poste["id"]}/', token=admin_token)
+    assert client.get('/api/postes/', token=admin_token).json['count'] == 0
+
+
+def test_list_is_paginated(client, admin_token):
+    for i in range(3):
+        client.make_poste(admin_token, nom=f'P{i}', ip=f'10.0.2.{i + 1}')
+    first = client.get('/api/postes/?page_size=2', token=admin_token).json
+    assert first['count'] == 3 and [p['nom'] for p in first['results']] == ['P0', 'P1']
+    assert first['previous'] is None and first['next'] == 'http://testserver/api/postes/?page_size=2&page=2'
+    second = client.get('/api/postes/?page_size=2&page=2', token=admin_token).json
+    assert [p['nom'] for p in second['results']] == ['P2'] and second['next'] is None
+    assert second['previous'] == 'http://testserver/api/postes/?page_size=2&page=1'
+    assert client.get('/api/postes/?page_size=2&page=3', token=admin_token).status == 404
+    assert client.get('/api/postes/?page=x', token=admin_token).status == 400
+    assert len(client.get('/api/postes/?page_size=500', token=admin_token).json['results']) == 3
