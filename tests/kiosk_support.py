@@ -155,15 +155,6 @@ class VirtualScreen:
     def key(self, keys):
         self.xdotool('key', keys)
 
-    def click(self, title, x, y):
-        """Click at (x, y) inside the window titled `title`."""
-        window = wait_until(lambda: self.window(title), 5, message='window ' + title)
-        self.xdotool('mousemove', '--window', window, str(x), str(y), 'click', '1')
-
-    def screenshot(self, path):
-        subprocess.run(['import', '-display', self.display, '-window', 'root', path], timeout=20,
-                       check=False)
-
     def stop(self):
         self.process.terminate()
         self.process.wait(5)

@@ -97,14 +97,12 @@ def kiosk(live, screen, tmp_path):
     kiosk.stop()
 
 
-def test_typing_a_code_unlocks_and_a_wrong_one_does_not(kiosk, tmp_path):
+def test_typing_a_code_unlocks_and_a_wrong_one_does_not(kiosk):
     kiosk.wait_ready()
-    kiosk.screen.screenshot(str(tmp_path / 'lock.png'))
     kiosk.type_code('zzz999')
     kiosk.process.wait_log('Code inconnu ou expiré.')
     assert kiosk.shows(TITLE_LOCK) and not kiosk.shows(TITLE_TIMER)
     session = kiosk.unlock()
-    kiosk.screen.screenshot(str(tmp_path / 'session.png'))
     assert kiosk.session(session)['statut'] == 'active'
 
 
@@ -163,7 +161,6 @@ def test_a_warning_shows_prominently(screen, tmp_path):
         kiosk.wait_ready()
         kiosk.unlock(duree=60)
         kiosk.wait_shows(TITLE_NOTICE, timeout=6, alone=False)
-        kiosk.screen.screenshot(str(tmp_path / 'warning.png'))
         kiosk.click(TITLE_NOTICE, from_bottom=150)      # on the message: it closes
         wait_until(lambda: not kiosk.shows(TITLE_NOTICE), 2, message='warning dismissed')
         assert kiosk.shows(TITLE_TIMER)
