@@ -284,6 +284,17 @@ def test_resume_of_a_session_ended_meanwhile_locks(clock):
     assert state.locked and kinds(effects) == [FORGET, END_COMMAND]
 
 
+def test_resume_answered_by_sync_first_shows_no_code_error(clock):
+    state = KioskState(clock)
+    state.resume('ABC234', START_WALL + 700)
+    state.connected()
+    state.handle_message({'action': 'sync', 'statut': 'disponible', 'session': None,
+                          'temps_restant': None})
+    assert state.locked
+    assert state.handle_message({'action': 'code_invalid', 'detail': 'Code inconnu ou expiré.'}) == []
+    assert state.feedback == ('Session terminée.', False)
+
+
 def test_resume_past_the_deadline_locks_at_once(clock):
     state = KioskState(clock)
     assert kinds(state.resume('ABC234', START_WALL - 5)) == [FORGET, END_COMMAND]

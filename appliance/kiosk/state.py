@@ -224,12 +224,15 @@ class KioskState:
         return self._enter(code, left)
 
     def _on_code_invalid(self, msg):
-        if self._resume_code and not self._pending:
+        if self._pending:
+            self._pending = None
+            self._say(_code_invalid_text(msg), error=True)
+        elif self._resume_code:
             # The kept session is over on the server.
             self._resume_code = None
-            return self._lock(ENDED_OTHER) if not self.locked else []
-        self._pending = None
-        self._say(_code_invalid_text(msg), error=True)
+            if not self.locked:
+                return self._lock(ENDED_OTHER)
+        # Otherwise it answers a code re-presented after a `sync` already said all.
         return []
 
     def _on_add_time(self, msg):

@@ -168,14 +168,15 @@
       if (code && left) enter(code, left);
     },
     code_invalid: function (msg) {
-      if (state.resumeCode && !state.pending) {
+      if (state.pending) {
+        state.pending = null;
+        var detail = typeof msg.detail === 'string' && msg.detail.trim();
+        say(msg.retry_after ? TEXT.tooMany : detail || TEXT.unknown, true);
+      } else if (state.resumeCode) {
         state.resumeCode = null;           // the kept session is over on the server
         if (!locked()) lock(TEXT.endedOther);
-        return;
       }
-      state.pending = null;
-      var detail = typeof msg.detail === 'string' && msg.detail.trim();
-      say(msg.retry_after ? TEXT.tooMany : detail || TEXT.unknown, true);
+      // Otherwise it answers a code re-presented after a `sync` already said all.
     },
     add_time: function (msg) {
       var left = seconds(msg.temps_restant);
