@@ -114,7 +114,7 @@ class Hub:
         try:
             with db.database.connection_context():
                 self.desk.kiosk_seen(poste)
-                socket.send(self._sync(poste))
+                socket.send(self._sync(*self.desk.poste_state(poste.id)))
             timeout = self.ctx.config.heartbeat_timeout + 30
             while not socket.closed:
                 text = socket.receive(timeout)
@@ -159,12 +159,12 @@ class Hub:
             socket.send({'action': 'error', 'detail': 'Message invalide : un objet JSON avec "type" est attendu.'})
             return
         kind = message['type']
-        poste = Poste.get_or_none(Poste.id == poste.id)
+        poste, running = self.desk.poste_state(poste.id)
         if poste is None:
             socket.close(NOT_FOUND, 'poste supprimé')
             return
         if kind == 'heartbeat':
-            self._heartbeat(socket, poste, message)
+            self._heartbeat(socket, poste, running, message)
         elif kind == 'validate_code':
             code = message.get('code') or message.get('code_acces')
             if not isinstance(code, str) or not code.strip():
@@ -185,9 +185,8 @@ class Hub:
         else:
             socket.send({'action': 'error', 'detail': f'Type de message inconnu : {kind[:40]}.'})
 
-    def _heartbeat(self, socket, poste, message):
+    def _heartbeat(self, socket, poste, running, message):
         self.desk.kiosk_seen(poste)
-        running = self.desk.running_sessions([poste.id]).get(poste.id)
         code = message.get('code')
         if isinstance(code, str) and code.strip():
             mine = running is not None and running.code_acces == normalise_code(code)
@@ -201,17 +200,15 @@ class Hub:
         kiosk_left = message.get('temps_restant')
         if running is None:
             if kiosk_left not in (None, 0):
-                socket.send(self._sync(poste))
+                socket.send(self._sync(poste, None))
             return
         server_left = temps_restant(running, self.desk.now())
         if (not isinstance(kiosk_left, (int, float)) or isinstance(kiosk_left, bool)
                 or abs(kiosk_left - server_left) > DRIFT_TOLERANCE):
             socket.send(self._sync(poste, running))
 
-    def _sync(self, poste, running=None):
+    def _sync(self, poste, running):
         now = self.desk.now()
-        if running is None:
-            running = self.desk.running_sessions([poste.id]).get(poste.id)
         return {'action': 'sync', 'statut': poste.statut,
                 'session': session_json(running, now) if running else None,
                 'temps_restant': temps_restant(running, now) if running else None,

@@ -55,7 +55,8 @@ class Desk:
         self.code_failures_by_poste = Throttle(limit=10, window=300, lockout=60, clock=clock)
         self.code_failures_by_address = Throttle(limit=30, window=300, lockout=300, clock=clock)
         self.last_seen = {}   # poste id -> last heartbeat (naive UTC), kept in memory
-        self._room = None     # [(poste, running session)], see room()
+        self._room = None     # [(poste, running session, stored fields)], see room()
+        self._room_index = {}
 
     def now(self):
         return self.clock.now()
@@ -85,7 +86,14 @@ class Desk:
             running = self.running_sessions()
             self._room = [(p, running.get(p.id), poste_fields(p))
                           for p in Poste.select().order_by(Poste.nom, Poste.id)]
+            self._room_index = {p.id: (p, r) for p, r, _ in self._room}
         return self._room
+
+    def poste_state(self, poste_id):
+        """(poste, running session or None) from the room, or (None, None) for a deleted poste:
+        what a kiosk heartbeat needs, without a query."""
+        self.room()
+        return self._room_index.get(poste_id, (None, None))
 
     def forget_room(self):
         """Reload the room on next read: now, and again once the current transaction commits
