@@ -46,6 +46,8 @@ OPERATIONS = [
     ('get', '/api/logs/', 'Journal d’audit (?action=&utilisateur=&poste=&session=&date_min=&date_max=)',
      STAFF, None, 200),
     ('get', '/api/logs/{id}/', 'Entrée du journal', STAFF, None, 200),
+    ('get', '/api/stats/', 'Statistiques d’usage agrégées, sans donnée personnelle '
+     '(?date_min=&date_max= : jours locaux, 30 derniers jours par défaut)', STAFF, None, 200),
     ('get', '/api/comptes/', 'Comptes du personnel', ADMIN, None, 200),
     ('post', '/api/comptes/', 'Créer un compte', ADMIN, comptes.SCHEMA, 201),
     ('get', '/api/comptes/{id}/', 'Détail d’un compte', ADMIN, None, 200),
@@ -77,7 +79,7 @@ def _operation(method, path, summary, who, schema, status):
         op['requestBody'] = {'required': True,
                              'content': {'application/json': {'schema': schema_openapi(schema)}}}
     params = [{'name': 'id', 'in': 'path', 'required': True, 'schema': {'type': 'integer'}}] if '{id}' in path else []
-    if method == 'get' and '{id}' not in path and path not in ('/api/auth/me/', '/api/health/',
+    if method == 'get' and '{id}' not in path and path not in ('/api/auth/me/', '/api/health/', '/api/stats/',
                                                                 '/api/openapi.json', '/api/docs/'):
         params += [{'name': 'page', 'in': 'query', 'schema': {'type': 'integer', 'minimum': 1}},
                    {'name': 'page_size', 'in': 'query', 'schema': {'type': 'integer', 'maximum': 200}}]
