@@ -13,13 +13,14 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from peewee import IntegrityError, JOIN
+from peewee import IntegrityError
 
-from appliance import audit, db, events
+from appliance import audit, events
 from appliance.clock import deadline, due_warnings, passed_thresholds, remaining_seconds, warning_message
 from appliance.db import writing
 from appliance.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from appliance.models import OPEN_STATUTS, Poste, Session, Utilisateur
+from appliance.room import RUNNING, Room, running_sessions
 from appliance.serializers import poste_fields, poste_json, session_json, temps_restant
 from appliance.throttle import Throttle
 
@@ -28,7 +29,6 @@ CODE_LENGTH = 6
 MIN_DURATION, MAX_DURATION = 60, 86400
 MIN_ADDED, MAX_ADDED = 60, 4 * 3600
 STAFF_STATUTS = ('disponible', 'maintenance', 'hors_ligne')
-RUNNING = ('active', 'suspendue')
 
 # Why a session ended (`raison_fin`, and `raison` of close_session).
 EXPIRATION = 'expiration'
@@ -55,8 +55,7 @@ class Desk:
         self.code_failures_by_poste = Throttle(limit=10, window=300, lockout=60, clock=clock)
         self.code_failures_by_address = Throttle(limit=30, window=300, lockout=300, clock=clock)
         self.last_seen = {}   # poste id -> last heartbeat (naive UTC), kept in memory
-        self._room = None     # [(poste, running session, stored fields)], see room()
-        self._room_index = {}
+        self.room = Room()
 
     def now(self):
         return self.clock.now()
@@ -64,12 +63,7 @@ class Desk:
     # -- reading ----------------------------------------------------------------------------
 
     def running_sessions(self, poste_ids=None):
-        """{poste_id: running session} for the given postes (all when None), in one query."""
-        query = (Session.select(Session, Utilisateur).join(Utilisateur, JOIN.LEFT_OUTER)
-                 .where(Session.statut.in_(RUNNING)))
-        if poste_ids is not None:
-            query = query.where(Session.poste.in_(list(poste_ids)))
-        return {s.poste_id: s for s in query}
+        return running_sessions(poste_ids)
 
     def presence(self, poste):
         """(en_ligne, derniere_connexion) from heartbeats in memory and the stored value."""
@@ -79,31 +73,14 @@ class Desk:
         online = seen is not None and (self.now() - seen).total_seconds() <= self.config.heartbeat_timeout
         return online, last
 
-    def room(self):
-        """Every poste (by name) with its running session, kept in memory between changes: the
-        dashboard and the kiosks read it constantly, it changes only through this class."""
-        if self._room is None:
-            running = self.running_sessions()
-            self._room = [(p, running.get(p.id), poste_fields(p))
-                          for p in Poste.select().order_by(Poste.nom, Poste.id)]
-            self._room_index = {p.id: (p, r) for p, r, _ in self._room}
-        return self._room
-
     def poste_state(self, poste_id):
-        """(poste, running session or None) from the room, or (None, None) for a deleted poste:
-        what a kiosk heartbeat needs, without a query."""
-        self.room()
-        return self._room_index.get(poste_id, (None, None))
-
-    def forget_room(self):
-        """Reload the room on next read: now, and again once the current transaction commits
-        (a read in between would otherwise keep the state from before the change)."""
-        self._room = None
-        db.on_commit(lambda: setattr(self, '_room', None))
+        """(poste, running session or None) from the room, without a query: what a kiosk
+        heartbeat needs. (None, None) for a deleted poste."""
+        return self.room.get(poste_id)
 
     def room_json(self, statut=None):
         now = self.now()
-        return [self._poste_json(poste, running, fields, now) for poste, running, fields in self.room()
+        return [self._poste_json(poste, running, fields, now) for poste, running, fields in self.room.entries()
                 if statut is None or poste.statut == statut]
 
     def poste_json(self, poste):
@@ -159,7 +136,7 @@ class Desk:
                          details=f'Poste {poste.nom} supprimé.')
             poste_id = poste.id
             poste.delete_instance()
-            self.forget_room()
+            self.room.changed(poste_id)
             self.last_seen.pop(poste_id, None)
             events.publish('poste', poste_id=poste_id, deleted=True)
 
@@ -516,9 +493,10 @@ class Desk:
                 'temps_restant': temps_restant(session, now)}
 
     def _session_changed(self, session, now):
-        self.forget_room()
+        if session.poste_id:
+            self.room.changed(session.poste_id)
         events.publish('session', session=session_json(session, now), session_id=session.id)
 
     def _poste_changed(self, poste):
-        self.forget_room()
+        self.room.changed(poste.id)
         events.publish('poste', poste_id=poste.id)

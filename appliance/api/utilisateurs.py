@@ -122,7 +122,7 @@ def routes(app, ctx):
             audit.record('modification_utilisateur', now=now, operateur=compte, utilisateur=u,
                          ip=client_ip(), details=f'Visiteur {u.nom_complet} modifié.',
                          metadata={'champs': changed})
-            ctx.desk.forget_room()  # a running session shows the visitor's name
+            ctx.desk.room.reset()  # a running session shows the visitor's name
         return utilisateur_json(u)
 
     @app.delete('/api/utilisateurs/<uid>/')
