@@ -124,10 +124,10 @@ class Desk:
         return poste
 
     def delete_poste(self, poste, *, operateur, ip):
-        if self._running_on(poste) is not None:
-            raise Conflict('Une session est en cours sur ce poste : terminez-la avant de le supprimer.')
         now = self.now()
         with writing():
+            if self._running_on(poste) is not None:
+                raise Conflict('Une session est en cours sur ce poste : terminez-la avant de le supprimer.')
             # Codes waiting for this poste can no longer be used on it.
             for waiting in Session.select().where(Session.poste == poste, Session.statut == 'en_attente'):
                 self._end(waiting, 'terminee', 'poste_supprime', now, operateur=operateur, ip=ip,
@@ -179,7 +179,7 @@ class Desk:
                                    body={'session': running.id})
                 self._end(running, 'terminee', FOR_MAINTENANCE, now, operateur=operateur, ip=ip,
                           details=f'Session terminée : poste {poste.nom} passé en {statut}.')
-                poste = Poste.get_by_id(poste.id)
+                poste = self._reload(poste)
             old = poste.statut
             poste.statut = statut
             poste.updated_at = now
@@ -205,7 +205,7 @@ class Desk:
                                           Session.statut.in_(OPEN_STATUTS)).exists():
                     raise Conflict('Ce visiteur a déjà une session en cours ou un code en attente.')
                 if poste is not None:
-                    poste = Poste.get_by_id(poste.id)
+                    poste = self._reload(poste)
                     self._check_poste_free(poste)
                 session = Session.create(
                     code_acces=self._new_code(), utilisateur=utilisateur, poste=poste,
@@ -250,7 +250,7 @@ class Desk:
             return session  # a rebooted kiosk resumes with the current time
         try:
             with writing():
-                poste = Poste.get_by_id(poste.id)
+                poste = self._reload(poste)
                 self._check_poste_free(poste, ignore=session)
                 end = deadline(now, session.duree_initiale, session.temps_ajoute)
                 won = (Session.update(statut='active', poste=poste, debut_session=now, fin_prevue=end,
@@ -386,7 +386,7 @@ class Desk:
         now = self.now()
         self.last_seen[poste.id] = now
         with writing():
-            poste = Poste.get_by_id(poste.id)
+            poste = self._reload(poste)
             poste.derniere_connexion = now
             fields = [Poste.derniere_connexion]
             if poste.statut == 'hors_ligne':
@@ -440,6 +440,13 @@ class Desk:
                                           Session.statut.in_(OPEN_STATUTS)).exists():
                 return code
         raise Conflict('Impossible de générer un code unique : trop de codes en attente.')
+
+    def _reload(self, poste):
+        """The poste as stored now (inside a transaction); 404 if it was deleted meanwhile."""
+        fresh = Poste.get_or_none(Poste.id == poste.id)
+        if fresh is None:
+            raise NotFound('Ce poste n’existe plus.', body={'valid': False})
+        return fresh
 
     def _running_on(self, poste):
         return Session.select().where(Session.poste == poste, Session.statut.in_(RUNNING)).first()

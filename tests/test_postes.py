@@ -1,7 +1,7 @@
 """Postes over REST: creation and its kiosk token, uniqueness, addresses, status rules (CONTRACT §3 "Postes")."""
 import pytest
 
-from tests.support import log_actions, postgres_url
+from tests.support import log_actions
 
 FIELDS = {'id', 'nom', 'ip_address', 'mac_address', 'statut', 'emplacement', 'derniere_connexion', 'en_ligne',
           'session_active', 'created_at', 'updated_at'}
@@ -405,10 +405,6 @@ def test_new_token_invalidates_the_old(client, admin_token):
     assert old not in client.get('/api/logs/', token=admin_token).body.decode()
 
 
-@pytest.mark.xfail(condition=postgres_url() is not None, strict=True,
-                   reason='rules.Desk.delete_poste checks for a running session before taking the write '
-                          'lock: a code validated meanwhile leaves an active session on a deleted poste, '
-                          'and validate_code can answer 500 (Poste.get_by_id on the deleted row)')
 def test_deletion_racing_a_code_validation(client, admin_token):
     import gevent
     for i in range(5):
