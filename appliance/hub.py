@@ -19,7 +19,8 @@ from appliance.models import Poste, Session
 from appliance.rules import normalise_code
 from appliance.serializers import session_json, temps_restant
 from appliance.timekeeper import Timekeeper
-from appliance.websocket import FORBIDDEN, GOING_AWAY, NOT_FOUND, SILENCE, UNAUTHORIZED, Socket
+from appliance.websocket import (FORBIDDEN, GOING_AWAY, NOT_FOUND, PING_INTERVAL, SILENCE, UNAUTHORIZED,
+                                 Socket)
 
 log = logging.getLogger(__name__)
 DRIFT_TOLERANCE = 2        # seconds between the kiosk's countdown and ours before a `sync`
@@ -41,7 +42,7 @@ class Hub:
     def start(self):
         events.subscribe(self._on_event)
         self.timekeeper.start()
-        self._greenlets.append(gevent.spawn(self._staff_broadcaster))
+        self._greenlets += [gevent.spawn(self._staff_broadcaster), gevent.spawn(self._pinger)]
 
     def close_all(self):
         """Shutdown: every socket hears "going away" (1001); kiosks keep counting on their own."""
@@ -51,6 +52,13 @@ class Hub:
             socket.close(GOING_AWAY, 'arrêt du serveur')
         gevent.sleep(0.1)  # let the writers flush their close frames
         gevent.killall(self._greenlets)
+
+    def _pinger(self):
+        """One greenlet pings every socket, rather than one greenlet per socket."""
+        while True:
+            gevent.sleep(PING_INTERVAL)
+            for socket in [s for sockets in self.kiosks.values() for s in sockets] + list(self.staff):
+                socket.ping()
 
     def connected_kiosks(self):
         return sum(len(s) for s in self.kiosks.values())

@@ -1,15 +1,18 @@
 """The one module that knows gevent-websocket (GUIDE pitfall 6), so it can be swapped.
 
-A Socket has an outbox drained by a single writer greenlet (two greenlets writing at once raise
-ConcurrentObjectUseError), sends pings, limits frame size, and closes with a real close code
-(gevent-websocket's own close() drops the code).
+Only one greenlet may write to a socket at a time (two raise ConcurrentObjectUseError): messages,
+pings and the close go through an outbox drained by one writer greenlet, spawned while there is
+something to write (an idle kiosk costs no greenlet but its reader), and every write takes a lock
+(gevent-websocket itself answers pings from the reader). It also limits frame size and closes with
+a real close code (gevent-websocket's own close() drops it).
 """
 import json
 import logging
 import struct
+from collections import deque
 
 import gevent
-from gevent.queue import Queue
+from gevent.lock import Semaphore
 from geventwebsocket.exceptions import WebSocketError
 
 log = logging.getLogger(__name__)
@@ -23,7 +26,6 @@ UNAUTHORIZED = 4401
 FORBIDDEN = 4403
 NOT_FOUND = 4404
 
-_CLOSE = object()
 SILENCE = object()  # what receive() returns when nothing came within its timeout
 _PING = object()
 
@@ -35,9 +37,10 @@ class FrameTooLarge(Exception):
 class Socket:
     def __init__(self, ws):
         self.ws = ws
-        self.outbox = Queue()
         self.closed = False
         self.too_big = False
+        self._outbox = deque()
+        self._writer = None
         raw_read = ws.raw_read
 
         def limited_read(length):
@@ -48,19 +51,31 @@ class Socket:
 
         # Checked before the payload is read, so a huge frame never reaches memory.
         ws.raw_read = limited_read
-        self._writer = gevent.spawn(self._write_loop)
-        self._pinger = gevent.spawn(self._ping_loop)
+        # gevent-websocket answers pings and closes from the reading greenlet, while our writer may
+        # be writing: every write takes this lock, so frames never interleave.
+        raw_write, lock = ws.raw_write, Semaphore()
+
+        def locked_write(data):
+            with lock:
+                return raw_write(data)
+
+        ws.raw_write = locked_write
 
     def send(self, message):
         """Queue a JSON message; never blocks the caller."""
         if not self.closed:
-            self.outbox.put(json.dumps(message, ensure_ascii=False))
+            self._queue(json.dumps(message, ensure_ascii=False))
+
+    def ping(self):
+        """Pings find peers that vanished without closing (power cut, cable pulled)."""
+        if not self.closed:
+            self._queue(_PING)
 
     def close(self, code=1000, reason=''):
-        """Queue a close frame after what is already queued; the writer then stops."""
+        """Queue a close frame after what is already queued; nothing is sent after it."""
         if not self.closed:
             self.closed = True
-            self.outbox.put((_CLOSE, code, reason))
+            self._queue(('close', struct.pack('!H', code) + reason.encode('utf-8')[:120]))
 
     def receive(self, timeout):
         """The next text message; SILENCE when nothing came within `timeout`; None when the peer
@@ -76,7 +91,7 @@ class Socket:
             self.close(TOO_BIG, 'message trop volumineux')
             return None
         if message is None:
-            self.closed = True
+            self.close()
             return None
         if isinstance(message, (bytes, bytearray)):
             try:
@@ -86,37 +101,30 @@ class Socket:
         return message
 
     def wait_closed(self, timeout=2):
-        """Let the writer flush (close frame included) before the handler returns."""
-        self._writer.join(timeout)
-        self._pinger.kill(block=False)
-        if not self._writer.dead:
+        """Let the writer flush (the close frame included) before the handler returns."""
+        if self._writer is not None:
+            self._writer.join(timeout)
             self._writer.kill(block=False)
 
-    def _write_loop(self):
-        while True:
-            item = self.outbox.get()
-            try:
-                if isinstance(item, tuple) and item[0] is _CLOSE:
-                    _, code, reason = item
-                    if not self.ws.closed:
-                        payload = struct.pack('!H', code) + reason.encode('utf-8')[:120]
-                        self.ws.send_frame(payload, self.ws.OPCODE_CLOSE)
-                        self.ws.closed = True
-                    return
-                if self.ws.closed:
-                    return
-                if item is _PING:
-                    self.ws.send_frame(b'', self.ws.OPCODE_PING)
-                else:
-                    self.ws.send(item)
-            except (WebSocketError, OSError, AttributeError):
-                # The peer is gone; the reader will notice and clean up.
-                self.closed = True
-                return
+    def _queue(self, item):
+        self._outbox.append(item)
+        if self._writer is None or self._writer.dead:
+            self._writer = gevent.spawn(self._drain)
 
-    def _ping_loop(self):
-        # Pings find kiosks that vanished without closing (power cut, cable pulled).
-        while not self.closed:
-            gevent.sleep(PING_INTERVAL)
-            if not self.closed:
-                self.outbox.put(_PING)
+    def _drain(self):
+        ws = self.ws
+        try:
+            while self._outbox and not ws.closed:
+                item = self._outbox.popleft()
+                if item is _PING:
+                    ws.send_frame(b'', ws.OPCODE_PING)
+                elif isinstance(item, tuple) and item[0] == 'close':
+                    ws.send_frame(item[1], ws.OPCODE_CLOSE)
+                    ws.closed = True   # so gevent-websocket does not send a second close frame
+                else:
+                    ws.send(item)
+        except (WebSocketError, OSError, AttributeError):
+            # The peer is gone; the reader will notice and clean up.
+            self.closed = True
+        if ws.closed:
+            self._outbox.clear()
