@@ -1,0 +1,76 @@
+/* Backups (administrators): the archives on the box, one now, and a download. Built against
+ * GET/POST /api/backups/ and GET /api/backups/{name}/ ({name, destination, size, created_at,
+ * verified}); on a box without that API the page says so. */
+import {api} from '../api.js';
+import {saveBlob} from '../csv.js';
+import {h, pageTitle} from '../dom.js';
+import {bytes, dateTime} from '../format.js';
+import {errorBox} from '../forms.js';
+import {toast} from '../ui.js';
+
+export function show(main) {
+  const runButton = h('button', {type: 'button', class: 'primary', onclick: run}, 'Sauvegarder maintenant');
+  const body = h('section', {class: 'panel'}, h('p', {class: 'muted'}, 'Chargement…'));
+  const intro = h('p', {class: 'intro'},
+    'Une sauvegarde est faite chaque nuit. Téléchargez-en une de temps en temps pour la garder hors du boîtier.');
+  main.append(pageTitle('Sauvegardes', runButton), intro, body);
+
+  async function load() {
+    let data;
+    try {
+      data = await api('GET', '/api/backups/');
+    } catch (error) {
+      if (error.status === 404) {
+        runButton.hidden = true;
+        intro.hidden = true;
+        body.replaceChildren(h('p', {class: 'empty'}, 'Les sauvegardes ne sont pas encore disponibles sur ce boîtier.'));
+      } else {
+        body.replaceChildren(errorBox(error));
+      }
+      return;
+    }
+    const archives = Array.isArray(data) ? data : data.results || [];
+    if (!archives.length) {
+      body.replaceChildren(h('p', {class: 'empty'}, 'Aucune sauvegarde pour l’instant.'));
+      return;
+    }
+    body.replaceChildren(h('div', {class: 'table-wrap'}, h('table', {},
+      h('caption', {class: 'sr-only'}, 'Archives de sauvegarde'),
+      h('thead', {}, h('tr', {}, ['Créée le', 'Fichier', 'Emplacement', 'Taille', 'Vérifiée', ''].map((t) => h('th', {scope: 'col'}, t)))),
+      h('tbody', {}, archives.map((b) => h('tr', {},
+        h('td', {class: 'nowrap'}, dateTime(b.created_at)),
+        h('td', {}, b.name),
+        h('td', {}, b.destination),
+        h('td', {class: 'nowrap'}, bytes(b.size)),
+        h('td', {}, b.verified ? 'Oui' : h('strong', {class: 'danger-text'}, 'Non')),
+        h('td', {}, h('button', {type: 'button', class: 'quiet', onclick: () => download(b)}, 'Télécharger',
+          h('span', {class: 'sr-only'}, ` ${b.name}`)))))))));
+  }
+
+  async function run() {
+    runButton.disabled = true;
+    runButton.textContent = 'Sauvegarde en cours…';
+    try {
+      const made = await api('POST', '/api/backups/');
+      toast(made && made.name ? `Sauvegarde faite : ${made.name}.` : 'Sauvegarde faite.');
+      await load();
+    } catch (error) {
+      toast(error.detail, 'error');
+    } finally {
+      runButton.disabled = false;
+      runButton.textContent = 'Sauvegarder maintenant';
+    }
+  }
+
+  load();
+}
+
+async function download(backup) {
+  try {
+    // Through fetch, not a plain link: the request needs the staff token.
+    const blob = await api('GET', `/api/backups/${encodeURIComponent(backup.name)}/`, undefined, {blob: true});
+    saveBlob(backup.name, blob);
+  } catch (error) {
+    toast(error.detail, 'error');
+  }
+}

@@ -1,0 +1,129 @@
+/* Visitors: search as you type, register, edit (identity check, consent), and their sessions.
+ * Routes: #/visiteurs?q=…, #/visiteurs/nouveau, #/visiteurs/12?q=… (the search stays in the address). */
+import {api, query} from '../api.js';
+import {isAdmin} from '../auth.js';
+import {debounce, h, pageTitle} from '../dom.js';
+import {dateTime, duration, fullName, RAISONS, SESSION_STATUTS} from '../format.js';
+import {errorBox} from '../forms.js';
+import {confirmDialog, toast} from '../ui.js';
+import {visitorForm} from '../visitor-form.js';
+
+const PAGE_SIZE = 50;
+
+export function show(main, {rest, query: params}) {
+  let search = params.get('q') || '';
+  const selected = rest[0];
+  const input = h('input', {id: 'visitor-search', type: 'search', value: search, autocomplete: 'off',
+    placeholder: 'Nom, prénom, e-mail ou téléphone'});
+  const status = h('p', {class: 'hint', 'aria-live': 'polite'});
+  const list = h('ul', {class: 'visitor-list'});
+  const detail = h('section', {class: 'panel detail', 'aria-label': 'Fiche du visiteur'});
+  main.append(
+    pageTitle('Visiteurs', h('a', {class: 'button primary', href: hashFor('nouveau', search)}, 'Nouveau visiteur')),
+    h('div', {class: 'split'},
+      h('section', {class: 'panel'},
+        h('label', {for: 'visitor-search'}, 'Rechercher'), input, status, list),
+      detail));
+
+  let asked = 0;
+  async function load() {
+    const ask = ++asked;
+    try {
+      const data = await api('GET', '/api/utilisateurs/' + query({search, page_size: PAGE_SIZE}));
+      if (ask !== asked) return;
+      list.replaceChildren(...data.results.map((v) => h('li', {},
+        h('a', {href: hashFor(v.id, search), class: String(v.id) === selected ? 'current' : '',
+          'aria-current': String(v.id) === selected ? 'true' : null, dataset: {visitor: v.id}},
+        h('strong', {}, fullName(v)), h('span', {class: 'muted'}, v.email || v.telephone || '')))));
+      status.textContent = data.count === 0 ? 'Aucun visiteur.' :
+        data.count > PAGE_SIZE ? `${data.count} visiteurs, ${PAGE_SIZE} affichés : précisez la recherche.` :
+          `${data.count} visiteur(s).`;
+    } catch (error) {
+      if (ask === asked) list.replaceChildren(h('li', {}, errorBox(error)));
+    }
+  }
+  input.addEventListener('input', debounce(() => {
+    search = input.value.trim();
+    // Keep the search in the address without re-opening the screen.
+    history.replaceState(null, '', hashFor(selected, search));
+    load();
+  }, 250));
+  load();
+
+  if (selected === 'nouveau') {
+    detail.append(h('h2', {}, 'Nouveau visiteur'), visitorForm({
+      onsaved: (v) => {
+        toast(`${fullName(v)} est enregistré(e).`);
+        location.hash = hashFor(v.id, search);
+      },
+      oncancel: () => { location.hash = hashFor(null, search); },
+    }));
+    detail.querySelector('input[name=nom]').focus();
+  } else if (selected) {
+    showVisitor(detail, selected, search);
+  } else {
+    detail.append(h('p', {class: 'empty'}, 'Choisissez un visiteur dans la liste, ou enregistrez-en un nouveau.'));
+    input.focus();
+  }
+}
+
+function hashFor(id, search) {
+  return `#/visiteurs${id ? `/${id}` : ''}${search ? `?q=${encodeURIComponent(search)}` : ''}`;
+}
+
+async function showVisitor(detail, id, search) {
+  let visitor;
+  try {
+    visitor = await api('GET', `/api/utilisateurs/${encodeURIComponent(id)}/`);
+  } catch (error) {
+    detail.append(errorBox(error));
+    return;
+  }
+  const sessions = h('div', {}, h('p', {class: 'muted'}, 'Chargement des sessions…'));
+  detail.append(
+    h('div', {class: 'detail-head'},
+      h('h2', {}, fullName(visitor)),
+      h('a', {class: 'button primary', href: `#/nouvelle-session?visiteur=${visitor.id}`}, 'Démarrer une session')),
+    visitorForm({visitor, onsaved: (v) => {
+      toast(`Fiche de ${fullName(v)} enregistrée.`);
+      location.hash = hashFor(v.id, search);
+    }}),
+    h('h3', {}, 'Sessions'), sessions,
+    isAdmin() ? h('div', {class: 'danger-zone'},
+      h('button', {type: 'button', class: 'danger', onclick: () => remove(visitor, search)}, 'Supprimer ce visiteur'))
+      : null);
+  try {
+    const data = await api('GET', '/api/sessions/' + query({utilisateur: visitor.id, page_size: 20}));
+    sessions.replaceChildren(data.count === 0 ? h('p', {class: 'empty'}, 'Aucune session.') : sessionsTable(data));
+  } catch (error) {
+    sessions.replaceChildren(errorBox(error));
+  }
+}
+
+function sessionsTable(data) {
+  return h('div', {class: 'table-wrap'}, h('table', {},
+    h('caption', {class: 'sr-only'}, 'Sessions du visiteur'),
+    h('thead', {}, h('tr', {}, ['Créée le', 'Poste', 'Durée', 'Statut', 'Fin'].map((t) => h('th', {scope: 'col'}, t)))),
+    h('tbody', {}, data.results.map((s) => h('tr', {},
+      h('td', {}, dateTime(s.created_at)),
+      h('td', {}, s.poste_nom || '—'),
+      h('td', {}, duration(s.duree_initiale + s.temps_ajoute)),
+      h('td', {}, SESSION_STATUTS[s.statut] || s.statut),
+      h('td', {}, s.fin_session ? `${dateTime(s.fin_session)} (${RAISONS[s.raison_fin] || s.raison_fin})` : '—'))))),
+  data.count > data.results.length ? h('p', {class: 'hint'}, `Les ${data.results.length} plus récentes sur ${data.count}.`) : null);
+}
+
+async function remove(visitor, search) {
+  const sure = await confirmDialog({
+    title: 'Supprimer ce visiteur ?',
+    message: `La fiche de ${fullName(visitor)} sera effacée. Ses sessions passées restent dans les statistiques, sans son nom ; le journal garde son nom.`,
+    confirmLabel: 'Supprimer', danger: true});
+  if (!sure) return;
+  try {
+    await api('DELETE', `/api/utilisateurs/${visitor.id}/`);
+    toast(`${fullName(visitor)} a été supprimé(e).`);
+    location.hash = hashFor(null, search);
+  } catch (error) {
+    toast(error.detail, 'error');
+  }
+}

@@ -1,0 +1,192 @@
+"""The staff dashboard (/) in real headless Chromium against a real server, with kiosks simulated
+over their WebSocket. Few tests, each a whole desk scenario; explicit waits only."""
+import json
+import os
+import re
+import shutil
+
+import pytest
+
+from tests.live import kiosk, recv_action
+
+CHROMIUM = '/usr/bin/chromium'
+CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+                 '--disable-component-update', '--disable-sync', '--no-first-run', '--lang=fr-FR']
+STATIC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'static')
+PASSWORD = 'Accueil-Mediatheque-2026'
+
+# CI installs Playwright and Chromium; a developer without them still runs everything else.
+if not os.environ.get('CI'):
+    pytest.importorskip('playwright.sync_api')
+    if not shutil.which(CHROMIUM):
+        pytest.skip('needs Chromium (apt-get install chromium)', allow_module_level=True)
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope='module')
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale='fr-FR', viewport={'width': 1366, 'height': 768}, accept_downloads=True)
+    page = context.new_page()
+    errors = []
+    page.on('pageerror', lambda error: errors.append(error))
+    yield page
+    context.close()
+    assert errors == [], errors   # no script error on any screen
+
+
+def add_account(live, username, role='staff'):
+    live.api('POST', '/api/comptes/', {'username': username, 'password': PASSWORD, 'role': role}, expect=201)
+
+
+def log_in(page, live, username, password=PASSWORD):
+    page.goto(live.base_url + '/')
+    page.fill('input[name=username]', username)
+    page.fill('input[name=password]', password)
+    page.click('form button[type=submit]')
+
+
+def tile(page, poste):
+    return page.locator(f'.tile[data-poste="{poste["id"]}"]')
+
+
+def test_pages_are_served_with_nothing_from_outside(live):
+    status, body = live.request('GET', '/')
+    assert status == 200 and b'/static/app/main.js' in body
+    for folder, _, names in os.walk(STATIC):
+        if os.path.relpath(folder, STATIC).startswith('kiosk'):
+            continue
+        for name in names:
+            path = os.path.join(folder, name)
+            url = '/static/' + os.path.relpath(path, STATIC).replace(os.sep, '/')
+            assert live.request('GET', url)[0] == 200, url
+            with open(path, encoding='utf-8') as f:
+                text = f.read()
+            # (The SVG namespace is a name, not an address.)
+            assert not re.search(r'https?://(?!www\.w3\.org/2000/svg)|//cdn|@import', text), path
+            assert '<script>' not in text and 'innerHTML' not in text, path   # CSP; no markup from data
+
+
+def test_a_wrong_password_is_said_plainly(page, live):
+    log_in(page, live, 'admin', 'pas-le-bon-mot-de-passe')
+    expect(page.locator('.form-error')).to_have_text('Identifiants invalides.')
+    expect(page.locator('input[name=password]')).to_have_value('')
+    expect(page.locator('#topbar')).to_be_hidden()
+
+
+def test_the_desk_from_first_login_to_the_end_of_a_session(page, live):
+    poste = live.make_poste('Poste 1', '10.0.0.11')
+
+    # First run: the initial admin password must be changed, then the admin logs in again.
+    log_in(page, live, 'admin', live.initial_password())
+    page.fill('input[name=old_password]', live.initial_password())
+    page.fill('input[name=new_password]', PASSWORD)
+    page.fill('input[name=confirmation]', PASSWORD)
+    page.click('form button[type=submit]')
+    expect(page.locator('.login .notice')).to_contain_text('Mot de passe changé')
+    log_in(page, live, 'admin')
+    expect(tile(page, poste)).to_have_attribute('data-statut', 'disponible')
+    expect(tile(page, poste).locator('.presence')).to_have_text(re.compile('^Kiosque hors ligne'))
+
+    ws, _ = kiosk(live, poste)
+    expect(tile(page, poste).locator('.presence')).to_have_text('Kiosque en ligne')
+
+    # Register a visitor: the server's per-field errors show under their fields.
+    page.click('nav a[href="#/visiteurs"]')
+    page.click('a[href^="#/visiteurs/nouveau"]')
+    page.fill('input[name=nom]', 'Lambert')
+    page.fill('input[name=prenom]', 'Élise')
+    page.check('input[name=consentement_rgpd]')
+    page.click('.visitor-form button[type=submit]')
+    expect(page.locator('.field-error[data-error-for=telephone]')).to_have_text(
+        'Indiquez un e-mail ou un numéro de téléphone.')
+    expect(page.locator('input[name=telephone]')).to_have_attribute('aria-invalid', 'true')
+    page.fill('input[name=telephone]', '06 12 34 56 78')
+    page.select_option('select[name=type_piece_identite]', 'cni')
+    page.check('input[name=piece_identite_verifiee]')
+    page.click('.visitor-form button[type=submit]')
+    expect(page.locator('.detail-head h2')).to_have_text('Élise Lambert')
+
+    # Start a session from the visitor's record: the code, large.
+    page.click('text=Démarrer une session')
+    expect(page.locator('.chosen-name')).to_have_text('Élise Lambert')
+    page.select_option('select[name=poste]', str(poste['id']))
+    page.click('label.choice:has-text("30 min")')
+    page.click('text=Générer le code')
+    code = page.locator('#code-acces')
+    expect(code).to_have_text(re.compile(r'^[A-HJ-NP-Z2-9]{6}$'))
+    code = code.inner_text()
+
+    # Back to the room (no reload): the kiosk takes the code and the tile turns occupied at once.
+    page.click('text=Retour à la salle')
+    expect(tile(page, poste).locator('.pending-line')).to_contain_text(code)
+    ws.send(json.dumps({'type': 'validate_code', 'code': code}))
+    assert recv_action(ws, 'session_started')['temps_restant'] == 1800
+    expect(tile(page, poste)).to_have_attribute('data-statut', 'occupe', timeout=1000)
+    expect(tile(page, poste).locator('.visitor')).to_have_text('Élise Lambert')
+    expect(tile(page, poste).locator('.remaining')).to_have_text(re.compile(r'^(30:00|29:5\d)$'))
+
+    tile(page, poste).locator('[data-action=add-15]').click()
+    assert recv_action(ws, 'add_time')['seconds'] == 900
+    expect(tile(page, poste).locator('.remaining')).to_have_text(re.compile(r'^(45:00|44:5\d)$'))
+
+    tile(page, poste).locator('[data-action=end]').click()
+    page.click('dialog [data-confirm=yes]')
+    assert recv_action(ws, 'close_session')['raison'] == 'fermeture_staff'
+    expect(tile(page, poste)).to_have_attribute('data-statut', 'disponible')
+    expect(tile(page, poste).locator('.session')).to_be_hidden()
+    ws.close()
+
+
+def test_maintenance_log_export_statistics_and_an_ended_login(page, live):
+    poste = live.make_poste('Poste 7', '10.0.0.17')
+    session = live.make_session(poste['id'], duree=3600, nom='Morel', prenom='Jules')
+    live.api('POST', '/api/sessions/validate-code/', {'code': session['code_acces']}, expect=200)
+    add_account(live, 'agent')
+    log_in(page, live, 'agent')
+    expect(page.locator('#account')).to_have_text('agent (Personnel)')
+    expect(page.locator('nav a[href="#/postes"]')).to_have_count(0)   # admin screens are not offered
+    expect(tile(page, poste)).to_have_attribute('data-statut', 'occupe')
+
+    # Maintenance while a session runs: the server's 409 becomes a question, then "force".
+    tile(page, poste).locator('[data-action=maintenance]').click()
+    expect(page.locator('dialog')).to_contain_text('Une session est en cours')
+    page.click('dialog [data-confirm=yes]')
+    expect(tile(page, poste)).to_have_attribute('data-statut', 'maintenance')
+    tile(page, poste).locator('[data-action=service]').click()
+    expect(tile(page, poste)).to_have_attribute('data-statut', 'disponible')
+
+    # The audit log, filtered, exported for French Excel.
+    page.click('nav a[href="#/journal"]')
+    page.select_option('select[name=action]', 'changement_statut_poste')
+    page.click('text=Filtrer')
+    expect(page.locator('table.log tbody tr')).to_have_count(2)
+    with page.expect_download() as download:
+        page.click('text=Exporter en CSV')
+    with open(download.value.path(), 'rb') as f:
+        data = f.read()
+    assert data.startswith(b'\xef\xbb\xbf')
+    lines = data.decode('utf-8-sig').split('\r\n')
+    assert lines[0] == 'Date;Action;Opérateur;Visiteur;Poste;Session;Détails;Adresse IP'
+    assert len(lines) == 4 and lines[-1] == ''
+    assert all(';Statut de poste changé;agent;' in line for line in lines[1:3])
+
+    # Statistics: drawn from /api/stats/.
+    page.click('nav a[href="#/statistiques"]')
+    expect(page.locator('svg.chart')).to_have_count(3)
+    expect(page.locator('[data-total=sessions] .card-value')).to_have_text('1')
+
+    # An administrator deactivates the account: the next action brings the login screen back, said why.
+    agent = next(c for c in live.api('GET', '/api/comptes/')['results'] if c['username'] == 'agent')
+    live.api('PATCH', f'/api/comptes/{agent["id"]}/', {'is_active': False}, expect=200)
+    page.click('nav a[href="#/visiteurs"]')
+    expect(page.locator('.login .notice')).to_have_text(
+        'Votre session de travail a pris fin (expirée ou fermée). Reconnectez-vous.')
+    expect(page.locator('#topbar')).to_be_hidden()
