@@ -5,11 +5,11 @@ Handlers translate messages to Desk calls and back (CONTRACT §4); what the desk
 """
 import json
 import logging
+import re
 from collections import defaultdict
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 import gevent
-from bottle import request, response
 from gevent.queue import Queue
 
 from appliance import db, events
@@ -23,6 +23,7 @@ from appliance.websocket import (FORBIDDEN, GOING_AWAY, NOT_FOUND, PING_INTERVAL
                                  Socket)
 
 log = logging.getLogger(__name__)
+KIOSK_PATH = re.compile(r'^/ws/poste/([^/]{1,100})/$')
 DRIFT_TOLERANCE = 2        # seconds between the kiosk's countdown and ours before a `sync`
 STAFF_RECHECK = 60         # seconds between checks that a staff token is still valid
 
@@ -63,9 +64,27 @@ class Hub:
     def connected_kiosks(self):
         return sum(len(s) for s in self.kiosks.values())
 
-    def routes(self, app):
-        app.route('/ws/poste/<ip_address>/', 'GET', self.kiosk_endpoint)
-        app.route('/ws/staff/', 'GET', self.staff_endpoint)
+    def wrap(self, app):
+        """The WSGI application: WebSocket paths come straight here, everything else goes to `app`.
+        (Outside bottle, a connection held for hours keeps a shallow stack: less memory per kiosk.)"""
+        def dispatch(environ, start_response):
+            path = environ.get('PATH_INFO', '')
+            kiosk = KIOSK_PATH.match(path)
+            if kiosk is None and path != '/ws/staff/':
+                return app(environ, start_response)
+            if environ.get('wsgi.websocket') is None:
+                body = b'{"detail": "Connexion WebSocket attendue."}'
+                start_response('426 Upgrade Required', [('Content-Type', 'application/json'),
+                                                        ('Upgrade', 'websocket'),
+                                                        ('Content-Length', str(len(body)))])
+                return [body]
+            connection = Connection(environ)
+            if kiosk is not None:
+                self.kiosk_endpoint(connection, unquote(kiosk.group(1)))
+            else:
+                self.staff_endpoint(connection)
+            return []
+        return dispatch
 
     # -- events from the desk ---------------------------------------------------------------
 
@@ -107,14 +126,11 @@ class Hub:
 
     # -- kiosks -----------------------------------------------------------------------------
 
-    def kiosk_endpoint(self, ip_address):
-        ws = request.environ.get('wsgi.websocket')
-        if ws is None:
-            return self._not_websocket()
-        socket = Socket(ws)
-        source = request.environ.get('REMOTE_ADDR', '')
+    def kiosk_endpoint(self, connection, ip_address):
+        socket = Socket(connection.ws)
+        source = connection.remote_addr
         with db.database.connection_context():
-            poste = self._authenticate_kiosk(socket, ip_address, source)
+            poste = self._authenticate_kiosk(socket, connection, ip_address)
         if poste is None:
             socket.wait_closed()
             return ''
@@ -140,20 +156,20 @@ class Hub:
             socket.wait_closed()
         return ''
 
-    def _authenticate_kiosk(self, socket, ip_address, source):
-        if not self._origin_allowed():
+    def _authenticate_kiosk(self, socket, connection, ip_address):
+        if not self._origin_allowed(connection):
             socket.close(FORBIDDEN, 'origine refusée')
             return None
         poste = Poste.get_or_none(Poste.ip_address == ip_address[:45])
         if poste is None:
             socket.close(NOT_FOUND, 'poste inconnu')
             return None
-        token = request.query.get('token') or request.get_header('X-Poste-Token')
+        token = connection.query('token') or connection.header('X-Poste-Token')
         if token:
             by_token = self.desk.poste_for_token(token)
             if by_token is not None and by_token.id == poste.id:
                 return poste
-        elif self.ctx.config.kiosk_auth == 'ip' and source == poste.ip_address:
+        elif self.ctx.config.kiosk_auth == 'ip' and connection.remote_addr == poste.ip_address:
             return poste
         socket.close(FORBIDDEN, 'preuve du poste refusée')
         return None
@@ -224,13 +240,10 @@ class Hub:
 
     # -- staff ------------------------------------------------------------------------------
 
-    def staff_endpoint(self):
-        ws = request.environ.get('wsgi.websocket')
-        if ws is None:
-            return self._not_websocket()
-        socket = Socket(ws)
-        token = request.query.get('token', '')
-        if not self._origin_allowed():
+    def staff_endpoint(self, connection):
+        socket = Socket(connection.ws)
+        token = connection.query('token')
+        if not self._origin_allowed(connection):
             socket.close(FORBIDDEN, 'origine refusée')
             socket.wait_closed()
             return ''
@@ -267,16 +280,27 @@ class Hub:
         except AppError:
             return False
 
-    def _origin_allowed(self):
+    def _origin_allowed(self, connection):
         """Browsers send Origin: only our own pages and the configured origins may connect."""
-        origin = request.get_header('Origin')
+        origin = connection.header('Origin')
         if not origin:
             return True  # not a browser (the Tk kiosk, scripts)
         if origin in self.ctx.config.cors_allowed_origins:
             return True
-        return urlparse(origin).netloc.lower() == request.get_header('Host', '').lower()
+        return urlparse(origin).netloc.lower() == connection.header('Host').lower()
 
-    def _not_websocket(self):
-        response.status = 426
-        response.set_header('Upgrade', 'websocket')
-        return {'detail': 'Connexion WebSocket attendue.'}
+
+class Connection:
+    """What a WebSocket handler needs from the WSGI environ."""
+
+    def __init__(self, environ):
+        self.environ = environ
+        self.ws = environ['wsgi.websocket']
+        self.remote_addr = environ.get('REMOTE_ADDR', '')
+
+    def query(self, name):
+        values = parse_qs(self.environ.get('QUERY_STRING', '')).get(name)
+        return values[0] if values else ''
+
+    def header(self, name):
+        return self.environ.get('HTTP_' + name.upper().replace('-', '_'), '')

@@ -334,13 +334,13 @@ class Desk:
         """
         now = self.now()
         stale = now - timedelta(seconds=self.config.pending_code_ttl)
-        due = list(Session.select().where(
+        due = [row.id for row in Session.select(Session.id).where(
             (Session.statut.in_(RUNNING) & (Session.fin_prevue <= now)) |
-            ((Session.statut == 'en_attente') & (Session.created_at <= stale))))
+            ((Session.statut == 'en_attente') & (Session.created_at <= stale)))]
         ended = []
-        for session in due:
+        for session_id in due:
             with writing():
-                session = Session.get_by_id(session.id)
+                session = Session.get_by_id(session_id)
                 if session.statut in RUNNING and session.fin_prevue <= now:
                     ended.append(self._end(session, 'expiree', EXPIRATION, now,
                                            details='Temps écoulé : session expirée.'))

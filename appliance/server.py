@@ -99,8 +99,6 @@ def create_app(ctx):
     app.install(release_connection)
     app.install(json_api)
     api.register(app, ctx)
-    if ctx.hub is not None:
-        ctx.hub.routes(app)
 
     @app.get('/')
     def index():
@@ -114,7 +112,7 @@ def create_app(ctx):
     def static(path):
         return bottle.static_file(path, root=STATIC_DIR)
 
-    return app
+    return app if ctx.hub is None else ctx.hub.wrap(app)
 
 
 class Handler(WebSocketHandler):

@@ -1,0 +1,182 @@
+"""Many kiosks over WebSocket: heartbeat round trips, memory per kiosk, lateness of warnings and
+closes, next to a bare gevent-websocket echo server driven by the same load.
+
+python -m bench.kiosks [--kiosks 1000] [--interval 5] [--duration 60]
+Loopback only; every phase is bounded in time.
+"""
+from gevent import monkey
+
+monkey.patch_all()
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+from datetime import datetime, timezone  # noqa: E402
+
+import gevent  # noqa: E402
+import websocket  # noqa: E402
+
+from bench.common import rss_kb, start_appliance, start_baseline  # noqa: E402
+
+WARNING_TIMES = (58, 55)   # with 60 s sessions: warnings 2 s and 5 s in, close at 60 s
+
+
+def percentile(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p / 100))] if values else float('nan')
+
+
+def connect_all(urls):
+    sockets = [None] * len(urls)
+
+    def connect(i):
+        sockets[i] = websocket.create_connection(urls[i], timeout=30)
+
+    for start in range(0, len(urls), 100):   # in waves, as kiosks booting in a morning would
+        gevent.joinall([gevent.spawn(connect, i) for i in range(start, min(start + 100, len(urls)))])
+    return sockets
+
+
+class Kiosk:
+    """One simulated kiosk: heartbeats with a drifted countdown (so the server answers `sync`) and
+    the times at which warnings and the close arrive."""
+
+    def __init__(self, ws, code=None):
+        self.ws, self.code = ws, code
+        self.rtts, self.events = [], []
+        self.sent_at = None
+        self.started = None
+
+    def reader(self, echo):
+        while True:
+            try:
+                raw = self.ws.recv()
+            except Exception:
+                return
+            now = time.time()
+            if echo:
+                self.rtts.append(now - json.loads(raw)['t'])
+                continue
+            message = json.loads(raw)
+            action = message.get('action')
+            if action == 'sync' and self.sent_at is not None:
+                self.rtts.append(now - self.sent_at)
+                self.sent_at = None
+            elif action == 'session_started':
+                self.started = message['session']
+            elif action in ('warning', 'close_session'):
+                self.events.append((now, message))
+                if action == 'close_session':
+                    return
+
+    def heartbeats(self, echo, interval, until):
+        gevent.sleep(interval * (hash(id(self)) % 1000) / 1000)   # spread them like real kiosks
+        while time.monotonic() < until:
+            self.sent_at = time.time()
+            payload = {'t': self.sent_at} if echo else {'type': 'heartbeat', 'temps_restant': 9999}
+            if self.started is not None:
+                payload['code'] = self.code   # as a real kiosk does, once its session runs
+            try:
+                self.ws.send(json.dumps(payload))
+            except Exception:
+                return
+            gevent.sleep(interval)
+
+
+def run_echo(count, interval, seconds):
+    process, port = start_baseline('echo_server')
+    try:
+        before = rss_kb(process.pid)
+        kiosks = [Kiosk(ws) for ws in connect_all([f'ws://127.0.0.1:{port}/'] * count)]
+        gevent.sleep(2)
+        per_kiosk = (rss_kb(process.pid) - before) * 1024 / count
+        until = time.monotonic() + seconds
+        readers = [gevent.spawn(k.reader, True) for k in kiosks]
+        gevent.joinall([gevent.spawn(k.heartbeats, True, interval, until) for k in kiosks])
+        gevent.sleep(1)
+        gevent.killall(readers)
+        rtts = [r for k in kiosks for r in k.rtts]
+        return {'per_kiosk': per_kiosk, 'rtts': rtts}
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def parse_time(value):
+    return datetime.fromisoformat(value).astimezone(timezone.utc).timestamp()
+
+
+def run_appliance(count, interval, duration, arrivals):
+    server = start_appliance(WARNING_TIMES=','.join(map(str, WARNING_TIMES)), HEARTBEAT_TIMEOUT=120)
+    try:
+        postes = [server.make_poste(f'Poste {n:04d}', f'10.{n // 250}.{n % 250}.1') for n in range(count)]
+        codes = [server.make_session(p['id'], duree=duration, nom=f'Bench{n}')['code_acces']
+                 for n, p in enumerate(postes)]
+        gevent.sleep(2)
+        idle_rss = rss_kb(server.process.pid)
+        urls = [server.ws_url(f'/ws/poste/{p["ip_address"]}/?token={p["kiosk_token"]}') for p in postes]
+        kiosks = [Kiosk(ws, code) for ws, code in zip(connect_all(urls), codes)]
+        for kiosk in kiosks:
+            json.loads(kiosk.ws.recv())   # the first sync
+        gevent.sleep(2)
+        per_kiosk = (rss_kb(server.process.pid) - idle_rss) * 1024 / count
+        readers = [gevent.spawn(k.reader, False) for k in kiosks]
+        # Visitors sit down over `arrivals` seconds (all at the same instant is no library's morning).
+        for n, kiosk in enumerate(kiosks):
+            gevent.spawn_later(arrivals * n / count, kiosk.ws.send,
+                               json.dumps({'type': 'validate_code', 'code': kiosk.code}))
+        until = time.monotonic() + arrivals + duration + 5
+        beats = [gevent.spawn(k.heartbeats, False, interval, until - 5) for k in kiosks]
+        gevent.joinall(readers, timeout=arrivals + duration + 20)
+        gevent.killall(beats + readers)
+        lateness = {'warning': [], 'close_session': []}
+        missing = 0
+        for kiosk in kiosks:
+            if kiosk.started is None:
+                missing += 1
+                continue
+            start = parse_time(kiosk.started['debut_session'])
+            for received, message in kiosk.events:
+                due = start + duration - message.get('seuil', 0) if message['action'] == 'warning' \
+                    else start + duration
+                lateness[message['action']].append(received - due)
+        loaded_rss = rss_kb(server.process.pid)
+        return {'per_kiosk': per_kiosk, 'rtts': [r for k in kiosks for r in k.rtts],
+                'lateness': lateness, 'idle_rss': idle_rss, 'loaded_rss': loaded_rss,
+                'missing': missing, 'closes': len(lateness['close_session'])}
+    finally:
+        server.stop()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--kiosks', type=int, default=1000)
+    parser.add_argument('--interval', type=float, default=5)
+    parser.add_argument('--duration', type=int, default=60, help='session length, at least 60 s')
+    parser.add_argument('--arrivals', type=float, default=20, help='seconds over which sessions start')
+    args = parser.parse_args()
+
+    echo = run_echo(args.kiosks, args.interval, args.duration)
+    ours = run_appliance(args.kiosks, args.interval, max(60, args.duration), args.arrivals)
+
+    ms = lambda s: f'{s * 1000:.1f} ms'  # noqa: E731
+    print(f'{args.kiosks} kiosks, one heartbeat every {args.interval:g} s; '
+          f'sessions of {max(60, args.duration)} s starting over {args.arrivals:g} s')
+    print(f'{"":<34}{"echo server":>14}{"Poste Public":>14}')
+    for label, p in (('heartbeat round trip p50', 50), ('heartbeat round trip p99', 99)):
+        print(f'{label:<34}{ms(percentile(echo["rtts"], p)):>14}{ms(percentile(ours["rtts"], p)):>14}')
+    print(f'{"memory per connected kiosk":<34}{echo["per_kiosk"] / 1024:>11.1f} KB{ours["per_kiosk"] / 1024:>11.1f} KB')
+    print(f'{"round trips measured":<34}{len(echo["rtts"]):>14}{len(ours["rtts"]):>14}')
+    for kind in ('warning', 'close_session'):
+        values = ours['lateness'][kind]
+        worst = max(values) if values else float('nan')
+        print(f'{kind + " lateness (worst / median)":<34}{"":>14}'
+              f'{ms(worst) + " / " + ms(statistics.median(values) if values else float("nan")):>24}')
+    print(f'sessions closed: {ours["closes"]} of {args.kiosks} (not started: {ours["missing"]}); '
+          f'appliance RSS {ours["idle_rss"] / 1024:.1f} MB idle with {args.kiosks} postes, '
+          f'{ours["loaded_rss"] / 1024:.1f} MB at the end')
+
+
+if __name__ == '__main__':
+    main()
