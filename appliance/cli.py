@@ -9,6 +9,7 @@ import logging
 import logging.handlers
 import os
 import sys
+from datetime import datetime, timezone
 
 from appliance import __version__, db
 from appliance.config import Config, ConfigError
@@ -103,6 +104,110 @@ def cmd_wait_for_db(config, args):
     return 0
 
 
+class TerminalProgress:
+    """One line of progress on stderr, rewritten in place; silent unless stderr is a terminal."""
+
+    def __init__(self):
+        self.active = sys.stderr.isatty()
+        self.shown = False
+
+    def __call__(self, text):
+        if self.active:
+            sys.stderr.write('\r' + text.ljust(60))
+            sys.stderr.flush()
+            self.shown = True
+
+    def done(self):
+        if self.shown:
+            sys.stderr.write('\n')
+            self.shown = False
+
+
+def cmd_backup(config, args):
+    from appliance.backup import service
+    from appliance.clock import MonotonicClock
+    open_database(config)
+    progress = TerminalProgress()
+    with db.database.connection_context():
+        try:
+            result = service.run(config, now=MonotonicClock().now(), operateur='ligne de commande',
+                                 to=os.path.abspath(args.to) if args.to else None, progress=progress)
+        except AppError as exc:
+            raise Failure(exc.detail) from None
+        finally:
+            progress.done()
+    print(result.path)
+    if result.usb_path:
+        print(result.usb_path)
+    if result.usb_problem:
+        print(f'poste-public: warning: {result.usb_problem} (the local backup is made)', file=sys.stderr)
+    return 0
+
+
+def cmd_backups(config, args):
+    from appliance.backup import service
+    progress = TerminalProgress()
+    rows = []
+    for destination, name, path, size, created in service.catalog(config):
+        verdict = service.check(path, config.backup_passphrase, progress)
+        progress.done()
+        local = created.replace(tzinfo=timezone.utc).astimezone()
+        rows.append((f'{local:%d/%m/%Y %H:%M}', f'{size / 1_000_000:.1f} Mo'.replace('.', ','),
+                     'oui' if verdict is None else f'NON : {verdict}', destination, name))
+    if not rows:
+        print('Aucune sauvegarde dans ' + ' ni dans '.join(folder for _, folder in service.destinations(config)) + '.')
+        return 0
+    header = ('date', 'taille', 'vérifiée', 'où', 'fichier')
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(4)]
+    for row in [header] + rows:
+        print('  '.join(cell.ljust(w) for cell, w in zip(row, widths)) + '  ' + row[4])
+    bad = sum(1 for r in rows if r[2] != 'oui')
+    if bad:
+        raise Failure(f'{bad} archive(s) out of {len(rows)} do not verify')
+    return 0
+
+
+def cmd_restore(config, args):
+    from appliance.backup import archive, restore
+    from appliance.clock import MonotonicClock
+    path = os.path.abspath(args.file)
+    open_database(config)
+    db.migrate()
+    passphrase = config.backup_passphrase
+    if not passphrase and sys.stdin.isatty() and os.path.isfile(path) and archive.encrypted(path):
+        passphrase = getpass.getpass('Phrase de passe de la sauvegarde : ')
+    progress = TerminalProgress()
+    with db.database.connection_context():
+        try:
+            manifest = restore.check(path, passphrase, progress)
+        except (archive.ArchiveError, restore.RestoreError) as exc:
+            raise Failure(f'{os.path.basename(path)}: {exc}; nothing was changed') from None
+        finally:
+            progress.done()
+        created = datetime.fromisoformat(manifest['created_at']).astimezone()
+        rows = {table: spec['rows'] for table, spec in manifest['tables'].items()}
+        print(f'Sauvegarde du {created:%d/%m/%Y à %H:%M} (Poste Public {manifest["app_version"]}, '
+              f'{manifest["engine"]}), vérifiée : {rows.get("utilisateur", 0)} visiteur(s), '
+              f'{rows.get("poste", 0)} poste(s), {rows.get("poste_session", 0)} session(s), '
+              f'{rows.get("log", 0)} entrée(s) du journal, {manifest["photos"]} photo(s).')
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise Failure('confirmation needed: run again with --yes')
+            answer = input('Toutes les données actuelles seront remplacées. Tapez « oui » pour restaurer : ')
+            if answer.strip().lower() != 'oui':
+                print('Restauration annulée : rien n’a changé.')
+                return 1
+        try:
+            rows = restore.apply(path, manifest, config, now=MonotonicClock().now(),
+                                 operateur='ligne de commande', passphrase=passphrase, progress=progress)
+        except (archive.ArchiveError, restore.RestoreError) as exc:
+            raise Failure(f'restore failed, nothing was changed: {exc}') from None
+        finally:
+            progress.done()
+    print(f'Restauration terminée : {rows} lignes et {manifest["photos"]} photo(s) remises en place.')
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog='poste-public', description='Poste Public appliance.')
     parser.add_argument('--version', action='version', version=f'poste-public {__version__}')
@@ -125,6 +230,18 @@ def build_parser():
     p = sub.add_parser('wait_for_db', help='wait until the database answers')
     p.add_argument('--timeout', type=float, default=30)
     p.set_defaults(func=cmd_wait_for_db)
+
+    p = sub.add_parser('backup', help='write one backup archive now and print its path')
+    p.add_argument('--to', metavar='DIR', help='write it into DIR only (no USB copy, no rotation)')
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser('backups', help='list the backup archives and check each of them')
+    p.set_defaults(func=cmd_backups)
+
+    p = sub.add_parser('restore', help='replace all data with an archive (stop the service first)')
+    p.add_argument('file', metavar='FILE')
+    p.add_argument('--yes', action='store_true', help='do not ask for confirmation')
+    p.set_defaults(func=cmd_restore)
     return parser
 
 

@@ -10,11 +10,13 @@ import os
 import time
 from datetime import datetime, timedelta, timezone
 
+import gevent
 from huey import SqliteHuey, crontab
 from huey.consumer import Consumer
 from huey.consumer import Scheduler as HueyScheduler
 
 from appliance import audit, db
+from appliance.backup import service as backup_service, store as backup_store
 from appliance.models import State
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,7 @@ class Scheduler:
         self.ctx = ctx
         self.huey = SqliteHuey('poste-public', filename=os.path.join(ctx.config.data_dir, 'scheduler.db'))
         self.daily_jobs = {'purge': (3, self.purge)}   # name -> (local hour, function)
+        self.add_daily_job('backup', 2, self.backup)
         self.last_tick = None
         self._last_flush = time.monotonic()
         self.huey.periodic_task(crontab(), name='tick')(self.tick)
@@ -119,9 +122,19 @@ class Scheduler:
                 write_state(key, now.isoformat())
 
     def purge(self):
-        """Delete audit entries older than LOG_RETENTION_DAYS; one `purge` entry says how many."""
-        now = self.ctx.clock.now()
-        count = audit.purge(now - timedelta(days=self.ctx.config.log_retention_days), now=now)
+        """Delete audit entries older than LOG_RETENTION_DAYS; one `purge` entry says how many.
+        Archives older than that go too: they hold the same entries."""
+        config, now = self.ctx.config, self.ctx.clock.now()
+        count = audit.purge(now - timedelta(days=config.log_retention_days), now=now)
         log.info('purge: %d audit entries older than %d days deleted', count,
-                 self.ctx.config.log_retention_days)
+                 config.log_retention_days)
+        for _, folder in backup_service.destinations(config):
+            deleted = backup_store.prune(folder, config.backup_keep, config.log_retention_days, now)
+            if deleted:
+                log.info('purge: %d backup archive(s) removed from %s', len(deleted), folder)
         return count
+
+    def backup(self):
+        """The nightly backup, in a greenlet of its own: it may take minutes, and the tick must
+        keep its beat (a stuck tick reads as a dead scheduler in /api/health/)."""
+        gevent.spawn(backup_service.run_scheduled, self.ctx)

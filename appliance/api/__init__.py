@@ -1,7 +1,7 @@
 """The REST API: one module of routes per resource, all registered by register()."""
-from appliance.api import auth, comptes, logs, postes, sessions, stats, system, utilisateurs
+from appliance.api import auth, backups, comptes, logs, postes, sessions, stats, system, utilisateurs
 
 
 def register(app, ctx):
-    for module in (auth, comptes, utilisateurs, postes, sessions, logs, stats, system):
+    for module in (auth, comptes, utilisateurs, postes, sessions, logs, stats, backups, system):
         module.routes(app, ctx)

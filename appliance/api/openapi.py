@@ -3,6 +3,7 @@ import functools
 
 from appliance import __version__
 from appliance.api import auth, comptes, postes, sessions, utilisateurs
+from appliance.backup.store import NAME_PATTERN
 from appliance.api.validation import schema_openapi
 
 STAFF, ADMIN, KIOSK, PUBLIC = 'staff', 'admin', 'kiosk', 'public'
@@ -53,6 +54,9 @@ OPERATIONS = [
     ('get', '/api/comptes/{id}/', 'Détail d’un compte', ADMIN, None, 200),
     ('patch', '/api/comptes/{id}/', 'Modifier un compte', ADMIN, comptes.EDITABLE, 200),
     ('delete', '/api/comptes/{id}/', 'Supprimer un compte', ADMIN, None, 204),
+    ('get', '/api/backups/', 'Sauvegardes (locales et clé USB), vérifiées ou non', ADMIN, None, 200),
+    ('post', '/api/backups/', 'Faire une sauvegarde maintenant (409 si une est en cours)', ADMIN, None, 201),
+    ('get', '/api/backups/{id}/', 'Télécharger une sauvegarde (id : nom du fichier)', ADMIN, None, 200),
     ('get', '/api/health/', 'État du service', PUBLIC, None, 200),
     ('get', '/api/openapi.json', 'Ce document OpenAPI', PUBLIC, None, 200),
     ('get', '/api/docs/', 'Documentation interactive (Swagger UI, servie localement)', PUBLIC, None, 200),
@@ -78,7 +82,10 @@ def _operation(method, path, summary, who, schema, status):
     if schema is not None:
         op['requestBody'] = {'required': True,
                              'content': {'application/json': {'schema': schema_openapi(schema)}}}
-    params = [{'name': 'id', 'in': 'path', 'required': True, 'schema': {'type': 'integer'}}] if '{id}' in path else []
+    # Path ids are numbers, except a backup's, which is its file name.
+    id_schema = {'type': 'string', 'pattern': f'^{NAME_PATTERN}$'} if path.startswith('/api/backups/') \
+        else {'type': 'integer'}
+    params = [{'name': 'id', 'in': 'path', 'required': True, 'schema': id_schema}] if '{id}' in path else []
     if method == 'get' and '{id}' not in path and path not in ('/api/auth/me/', '/api/health/', '/api/stats/',
                                                                 '/api/openapi.json', '/api/docs/'):
         params += [{'name': 'page', 'in': 'query', 'schema': {'type': 'integer', 'minimum': 1}},

@@ -7,6 +7,7 @@ from bottle import response
 
 from appliance import __version__, db
 from appliance.api.openapi import document
+from appliance.backup.service import freshness
 
 DOCS_PAGE = '''<!doctype html>
 <html lang="fr"><head><meta charset="utf-8"><title>Poste Public — API</title>
@@ -23,9 +24,11 @@ def routes(app, ctx):
     def health():
         checks = {'database': 'ok' if db.ping() else 'down',
                   'scheduler': scheduler_state(ctx)}
-        healthy = all(value == 'ok' for value in checks.values())
+        if checks['database'] == 'ok':
+            checks['backup'] = freshness(ctx.clock.now())   # "none" on a new box is no failure
+        healthy = all(value in ('ok', 'none') for value in checks.values())
         response.status = 200 if healthy else 503
-        down = [name for name, value in checks.items() if value != 'ok']
+        down = [name for name, value in checks.items() if value not in ('ok', 'none')]
         return {'status': 'ok' if healthy else 'degraded', **checks, 'version': __version__,
                 **({'detail': 'En panne : ' + ', '.join(down)} if down else {})}
 

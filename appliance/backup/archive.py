@@ -1,0 +1,280 @@
+"""The archive file: a gzip-compressed tar, encrypted as a whole when a passphrase is set.
+
+Members, in this order:
+    data/<table>/00001.jsonl   rows as JSON lists, in the order of the manifest's columns, 10,000 a member
+    photos/<file name>         the visitors' photos that the saved rows name
+    manifest.json              last, once every member's checksum is known
+
+It is written in one streaming pass (bounded memory, no temporary copies) and read the same way.
+`read()` checks every byte: the gzip CRC, each member's size and SHA-256 against the manifest, row
+counts, and the GCM tag when encrypted; it raises ArchiveError with a message a librarian can act on.
+"""
+import gzip
+import hashlib
+import io
+import json
+import os
+import re
+import tarfile
+import zlib
+
+from appliance.backup import crypto, tables
+from appliance.clock import iso
+
+FORMAT_NAME = 'poste-public-backup'
+FORMAT_VERSION = 1
+ROWS_PER_MEMBER = 10_000
+COMPRESS_LEVEL = 6
+MAX_MEMBER_BYTES = 64 * 1024 * 1024     # a forged member cannot make us read gigabytes into memory
+MANIFEST = 'manifest.json'
+DATA_MEMBER = re.compile(r'data/([a-z_][a-z0-9_]{0,62})/(\d{5})\.jsonl\Z')
+PHOTO_NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,99}\Z')
+IDENTIFIER = re.compile(r'[a-z_][a-z0-9_]{0,62}\Z')
+PHOTO_COLUMN = ('utilisateur', 'photo')   # the rows that name a file under DATA_DIR/photos
+
+MESSAGES = {
+    'unreadable': 'fichier illisible',
+    'empty': 'le fichier est vide',
+    'foreign': "ce fichier n'est pas une sauvegarde Poste Public",
+    'truncated': 'archive incomplète (tronquée) : la copie a été interrompue ou le support était plein',
+    'corrupt': 'archive corrompue : son contenu ne correspond plus à ses sommes de contrôle',
+    'tampered': 'archive chiffrée endommagée, tronquée ou modifiée : elle ne peut pas être utilisée',
+    'passphrase': 'phrase de passe incorrecte pour cette archive chiffrée (BACKUP_PASSPHRASE)',
+    'no_passphrase': 'archive chiffrée : définissez BACKUP_PASSPHRASE pour la lire',
+    'newer_format': "archive créée par une version plus récente de Poste Public : mettez l'application à jour",
+}
+
+
+class ArchiveError(Exception):
+    def __init__(self, reason, detail=None):
+        message = MESSAGES.get(reason, reason)
+        super().__init__(f'{message} ({detail})' if detail else message)
+        self.reason = reason
+
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(',', ':')).encode
+
+
+class _HashingFile:
+    """Counts and hashes what goes to the file, so a copy can be checked against it."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data):
+        self.raw.write(data)
+        self.sha256.update(data)
+        self.size += len(data)
+        return len(data)
+
+    def flush(self):
+        pass
+
+
+def write(out, snap, photos_dir, *, passphrase, created_at, app_version, progress=None):
+    """Write the archive of `snap` (an open Snapshot) and of the photos it names to `out`.
+
+    Returns (manifest, size, sha256 of the file's bytes, names of photos missing from the disk)."""
+    hashing = _HashingFile(out)
+    sink = crypto.EncryptingWriter(hashing, passphrase) if passphrase else hashing
+    mtime = int(created_at.timestamp())
+    gz = gzip.GzipFile(filename='', mode='wb', fileobj=sink, compresslevel=COMPRESS_LEVEL, mtime=mtime)
+    tar = tarfile.open(fileobj=gz, mode='w|', format=tarfile.PAX_FORMAT)
+    files = {}
+
+    def add(name, data):
+        info = tarfile.TarInfo(name)
+        info.size, info.mtime, info.mode = len(data), mtime, 0o600
+        tar.addfile(info, io.BytesIO(data))
+        files[name] = {'size': len(data), 'sha256': hashlib.sha256(data).hexdigest()}
+
+    layout = tables.layout()
+    total = sum(snap.count(table) for table in layout) or 1
+    done, photo_names, saved_tables = 0, [], {}
+    for table, cols in layout.items():
+        names = [name for name, _ in cols]
+        encode = tables.encoder([kind for _, kind in cols])
+        photo_index = names.index(PHOTO_COLUMN[1]) if table == PHOTO_COLUMN[0] else None
+        lines, part, count = [], 0, 0
+        for row in snap.rows(table, names):
+            if photo_index is not None and row[photo_index]:
+                photo_names.append(row[photo_index])
+            lines.append(_dumps(encode(row)))
+            if len(lines) == ROWS_PER_MEMBER:
+                part += 1
+                add(f'data/{table}/{part:05d}.jsonl', ('\n'.join(lines) + '\n').encode('utf-8'))
+                count, done, lines = count + len(lines), done + len(lines), []
+                if progress:
+                    progress(f'Sauvegarde : {done * 100 // total} % des lignes')
+        if lines:
+            part += 1
+            add(f'data/{table}/{part:05d}.jsonl', ('\n'.join(lines) + '\n').encode('utf-8'))
+            count, done = count + len(lines), done + len(lines)
+        saved_tables[table] = {'columns': [list(c) for c in cols], 'rows': count}
+
+    missing = []
+    for name in sorted(set(photo_names)):
+        try:
+            if not PHOTO_NAME.match(name):
+                raise FileNotFoundError(name)
+            with open(os.path.join(photos_dir, name), 'rb') as f:
+                add(f'photos/{name}', f.read())
+        except FileNotFoundError:
+            missing.append(name)   # deleted or replaced since the snapshot: nothing to keep
+    if progress:
+        progress('Sauvegarde : 100 % des lignes, photos comprises')
+
+    manifest = {
+        'format': FORMAT_NAME,
+        'format_version': FORMAT_VERSION,
+        'schema_version': snap.schema_version(),
+        'app_version': app_version,
+        'engine': snap.engine,
+        'created_at': iso(created_at),
+        'tables': saved_tables,
+        'photos': len(photo_names) - len(missing),
+        'files': files,
+    }
+    info = tarfile.TarInfo(MANIFEST)
+    data = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode('utf-8')
+    info.size, info.mtime, info.mode = len(data), mtime, 0o600
+    tar.addfile(info, io.BytesIO(data))
+    tar.close()
+    gz.close()
+    if passphrase:
+        sink.finish()
+    return manifest, hashing.size, hashing.sha256.hexdigest(), missing
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+def encrypted(path):
+    """True when the file starts like an encrypted archive."""
+    with open(path, 'rb') as f:
+        return f.read(len(crypto.MAGIC)) == crypto.MAGIC
+
+
+def read(path, passphrase, on_rows=None, on_photo=None, progress=None):
+    """Read the whole archive and check it; returns its manifest. Raises ArchiveError.
+
+    on_rows(table, data) gets each data member's bytes and on_photo(name, data) each photo, as they
+    come: they may only act in ways that can be undone (a transaction, a temporary folder) until
+    read() has returned, since the checks complete at the very end."""
+    try:
+        f = open(path, 'rb')
+    except OSError as exc:
+        raise ArchiveError('unreadable', exc.strerror) from None
+    with f:
+        size = os.fstat(f.fileno()).st_size
+        head = f.read(len(crypto.MAGIC))
+        f.seek(0)
+        if not head:
+            raise ArchiveError('empty')
+        envelope = None
+        if head == crypto.MAGIC:
+            try:
+                envelope = crypto.DecryptingReader(f, size, passphrase)
+            except crypto.EnvelopeError as exc:
+                raise ArchiveError(exc.reason if exc.reason != 'format' else 'newer_format') from None
+        elif not head.startswith(b'\x1f\x8b'):
+            raise ArchiveError('foreign')
+        try:
+            return _read_payload(f, envelope, size, on_rows, on_photo, progress)
+        except crypto.EnvelopeError as exc:
+            raise ArchiveError(exc.reason) from None
+        except ArchiveError as exc:
+            # Inside an encrypted archive, any damage shows first as garbage: say it plainly.
+            if envelope is not None and exc.reason in ('truncated', 'corrupt', 'foreign'):
+                raise ArchiveError('tampered') from None
+            raise
+
+
+def _read_payload(f, envelope, size, on_rows, on_photo, progress):
+    gz = gzip.GzipFile(fileobj=envelope or f, mode='rb')
+    seen, lines, manifest = {}, {}, None
+    try:
+        with tarfile.open(fileobj=gz, mode='r|') as tar:
+            for info in tar:
+                name = info.name
+                data_match = DATA_MEMBER.match(name)
+                is_photo = name.startswith('photos/') and PHOTO_NAME.match(name[len('photos/'):])
+                if not (data_match or is_photo or name == MANIFEST):
+                    raise ArchiveError('foreign' if not seen else 'corrupt')
+                if not info.isfile() or name in seen or manifest is not None:
+                    raise ArchiveError('corrupt')
+                if info.size > MAX_MEMBER_BYTES:
+                    raise ArchiveError('corrupt')
+                data = tar.extractfile(info).read()
+                if len(data) != info.size:
+                    raise ArchiveError('truncated')
+                seen[name] = {'size': len(data), 'sha256': hashlib.sha256(data).hexdigest()}
+                if name == MANIFEST:
+                    manifest = _parse_manifest(data)
+                elif data_match:
+                    lines[name] = data.count(b'\n')
+                    if on_rows:
+                        on_rows(data_match.group(1), data)
+                elif on_photo:
+                    on_photo(name[len('photos/'):], data)
+                if progress:
+                    progress(f'Lecture : {f.tell() * 100 // size} %')
+        while gz.read(1 << 20):   # to the end: the gzip CRC, and nothing glued after it
+            pass
+        if envelope is not None:
+            envelope.finish()
+    except EOFError:
+        raise ArchiveError('truncated') from None
+    except tarfile.ReadError as exc:
+        raise ArchiveError('truncated' if 'unexpected end' in str(exc) else
+                           ('corrupt' if seen else 'foreign')) from None
+    except (gzip.BadGzipFile, zlib.error, tarfile.TarError):
+        raise ArchiveError('corrupt' if seen else 'foreign') from None
+    if manifest is None:
+        raise ArchiveError('truncated' if seen else 'foreign', 'manifeste absent')
+    _check_against(manifest, seen, lines)
+    return manifest
+
+
+def _parse_manifest(data):
+    try:
+        manifest = json.loads(data.decode('utf-8'))
+        if manifest.get('format') != FORMAT_NAME:
+            raise ArchiveError('foreign')
+        if type(manifest['format_version']) is not int or manifest['format_version'] > FORMAT_VERSION:
+            raise ArchiveError('newer_format')
+        well_formed = (
+            type(manifest['schema_version']) is int and manifest['schema_version'] >= 1
+            and isinstance(manifest['app_version'], str) and manifest['engine'] in ('sqlite', 'postgresql')
+            and isinstance(manifest['created_at'], str) and type(manifest['photos']) is int
+            and all(IDENTIFIER.match(table) and type(spec['rows']) is int and spec['columns']
+                    and all(IDENTIFIER.match(column) and kind in tables.KINDS
+                            for column, kind in spec['columns'])
+                    for table, spec in manifest['tables'].items())
+            and all(type(spec['size']) is int and isinstance(spec['sha256'], str)
+                    for spec in manifest['files'].values()))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        well_formed = False
+    if not well_formed:
+        raise ArchiveError('corrupt', 'manifeste illisible')
+    return manifest
+
+
+def _check_against(manifest, seen, lines):
+    members = {name: spec for name, spec in seen.items() if name != MANIFEST}
+    if set(members) != set(manifest['files']):
+        raise ArchiveError('corrupt', 'membres manquants ou en trop')
+    for name, spec in members.items():
+        expected = manifest['files'][name]
+        if spec['size'] != expected['size'] or spec['sha256'] != expected['sha256']:
+            raise ArchiveError('corrupt', name)
+    rows = {table: 0 for table in manifest['tables']}
+    for name, count in lines.items():
+        table = DATA_MEMBER.match(name).group(1)
+        if table not in rows:
+            raise ArchiveError('corrupt', name)
+        rows[table] += count
+    for table, spec in manifest['tables'].items():
+        if rows[table] != spec['rows']:
+            raise ArchiveError('corrupt', f'{table} : nombre de lignes')

@@ -1,0 +1,240 @@
+"""An archive back into the database, meant for a stopped service (docs/backup.md).
+
+check() reads the whole archive and refuses it, touching nothing, when it is damaged, foreign,
+encrypted with another passphrase or made by a newer schema. apply() then replaces everything in one
+transaction: every table emptied, every row inserted, the id sequences moved past the restored ids,
+the photos folder swapped by a rename just before the commit (and swapped back if the commit fails).
+An archive from an older schema is first loaded into a scratch SQLite database at its own schema,
+brought forward by the same migrations as the live database, and copied from there.
+"""
+import json
+import os
+import shutil
+import tempfile
+
+from peewee import AutoField, SqliteDatabase
+from playhouse.migrations import Migration, Runner
+
+from appliance import accounts, audit, db
+from appliance.backup import archive, tables
+from appliance.backup.snapshot import SqliteSnapshot
+from appliance.models import AuthSession
+
+
+CHANGED = 'l’archive a changé depuis sa vérification'
+
+
+class RestoreError(Exception):
+    pass
+
+
+def check(path, passphrase, progress=None, migrations_dir=db.MIGRATIONS_DIR):
+    """The manifest of an archive that can be restored here; ArchiveError or RestoreError if not."""
+    manifest = archive.read(path, passphrase, progress=progress)
+    version, current = manifest['schema_version'], db.schema_version()
+    if version > current:
+        raise RestoreError(f'cette sauvegarde vient d’une version plus récente de Poste Public (schéma {version}, '
+                           f'ici {current}) : mettez l’application à jour avant de la restaurer')
+    if version == current:
+        found = {table: [tuple(c) for c in spec['columns']] for table, spec in manifest['tables'].items()}
+        if found != tables.layout():
+            raise RestoreError('archive incohérente : ses tables ne correspondent pas à son schéma')
+    elif _migration_name(migrations_dir, version) is None:
+        raise RestoreError(f'schéma {version} inconnu de cette version de Poste Public')
+    return manifest
+
+
+def _migration_name(migrations_dir, version):
+    names = [m.name for m in Migration.load_directory(migrations_dir) if m.idx == version]
+    return names[0] if names else None
+
+
+def apply(path, manifest, config, *, now, operateur, passphrase, progress=None,
+          migrations_dir=db.MIGRATIONS_DIR):
+    """Replace all data with the archive's (checked by check()). Returns the number of rows."""
+    photos_new = tempfile.mkdtemp(prefix='.photos-restore-', dir=config.data_dir)
+    stage_path = None
+    try:
+        def save_photo(name, data):
+            with open(os.path.join(photos_new, name), 'wb') as f:
+                f.write(data)
+
+        inserter = _Inserter(manifest, progress)
+        if manifest['schema_version'] == db.schema_version():
+            def load():
+                if archive.read(path, passphrase, on_rows=inserter.insert_member, on_photo=save_photo) != manifest:
+                    raise RestoreError(CHANGED)
+        else:
+            stage_path = _stage(path, manifest, passphrase, save_photo, config.data_dir, migrations_dir)
+
+            def load():
+                inserter.copy_from(stage_path)
+        _replace_all(load, config.photos_dir, photos_new, manifest, path, now, operateur)
+    except (archive.ArchiveError, RestoreError):
+        raise
+    except Exception as exc:   # the database refused a row (a damaged or forged plain archive)
+        raise RestoreError(f'la base de données a refusé les données ({exc})') from exc
+    finally:
+        shutil.rmtree(photos_new, ignore_errors=True)
+        if stage_path:
+            os.remove(stage_path)
+    # The password generated at first start belonged to an account the restore has replaced.
+    try:
+        os.remove(os.path.join(config.data_dir, accounts.INITIAL_PASSWORD_FILE))
+    except FileNotFoundError:
+        pass
+    return inserter.total
+
+
+def _replace_all(load, photos_dir, photos_new, manifest, path, now, operateur):
+    set_aside = None
+    try:
+        with db.writing():
+            for model in [AuthSession] + tables.MODELS[::-1]:    # children before parents
+                model.delete().execute()
+            load()
+            _move_sequences_past_restored_ids()
+            rows = sum(spec['rows'] for spec in manifest['tables'].values())
+            audit.record('restauration', now=now, operateur=operateur,
+                         details=f'Données remplacées par la sauvegarde {os.path.basename(path)} '
+                                 f'du {manifest["created_at"][:16].replace("T", " à ")} UTC '
+                                 f'({rows} lignes, {manifest["photos"]} photo(s)).',
+                         metadata={'archive': os.path.basename(path), 'creee_le': manifest['created_at'],
+                                   'schema': manifest['schema_version'], 'version': manifest['app_version'],
+                                   'moteur': manifest['engine'],
+                                   'lignes': {t: s['rows'] for t, s in manifest['tables'].items()}})
+            set_aside = _swap_in(photos_dir, photos_new)   # last step before the commit
+    except BaseException:
+        if set_aside is not None:
+            _swap_back(photos_dir, photos_new, set_aside)
+        raise
+    if set_aside:
+        shutil.rmtree(set_aside, ignore_errors=True)
+
+
+def _swap_in(photos_dir, photos_new):
+    """Put the restored photos in place; returns where the old ones went ('' if there were none)."""
+    set_aside = ''
+    if os.path.exists(photos_dir):
+        set_aside = tempfile.mkdtemp(prefix='.photos-old-', dir=os.path.dirname(photos_dir))
+        os.rmdir(set_aside)
+        os.rename(photos_dir, set_aside)
+    os.rename(photos_new, photos_dir)
+    return set_aside
+
+
+def _swap_back(photos_dir, photos_new, set_aside):
+    os.rename(photos_dir, photos_new)
+    if set_aside:
+        os.rename(set_aside, photos_dir)
+
+
+def _move_sequences_past_restored_ids():
+    """PostgreSQL: each id sequence goes past the highest restored id, never back (ids are not
+    reused: the audit log names rows by id). SQLite's AUTOINCREMENT does this by itself: inserting
+    an explicit id raises sqlite_sequence, and deleting rows never lowers it."""
+    if db.is_sqlite():
+        return
+    for model in tables.MODELS:
+        pk = model._meta.primary_key
+        if not isinstance(pk, AutoField):
+            continue
+        table, column = model._meta.table_name, pk.column_name
+        sequence = db.database.execute_sql('SELECT pg_get_serial_sequence(%s, %s)', (table, column)).fetchone()[0]
+        last, called = db.database.execute_sql(f'SELECT last_value, is_called FROM {sequence}').fetchone()
+        highest = db.database.execute_sql(f'SELECT MAX("{column}") FROM "{table}"').fetchone()[0] or 0
+        target = max(highest, last if called else last - 1)
+        if target >= 1:
+            db.database.execute_sql('SELECT setval(%s, %s, true)', (sequence, target))
+
+
+class _Inserter:
+    """Rows into the live database, with the driver's executemany (one statement, many rows)."""
+
+    def __init__(self, manifest, progress):
+        self.total = sum(spec['rows'] for spec in manifest['tables'].values())
+        self.done, self.progress = 0, progress
+        self.decoders = {table: tables.decoder([kind for _, kind in spec['columns']])
+                         for table, spec in manifest['tables'].items()}
+        self.columns = {table: [name for name, _ in cols] for table, cols in tables.layout().items()}
+
+    def insert_member(self, table, data):
+        decode = self.decoders.get(table)
+        if decode is None:
+            raise RestoreError(f'archive invalide : table {table} inattendue')
+        rows = []
+        for number, line in enumerate(data.splitlines(), 1):
+            try:
+                rows.append(decode(json.loads(line)))
+            except (ValueError, tables.BadValue) as exc:
+                raise RestoreError(f'archive invalide : table {table}, ligne {number} ({exc})') from None
+        self.insert(table, self.columns[table], rows)
+
+    def insert(self, table, columns, rows):
+        if not rows:
+            return
+        if db.is_sqlite():
+            rows = [tuple(tables.sqlite_value(v) for v in row) for row in rows]
+        marks = ', '.join([db.database.param] * len(columns))
+        names = ', '.join(f'"{c}"' for c in columns)
+        db.database.cursor().executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)
+        self.done += len(rows)
+        if self.progress:
+            self.progress(f'Restauration : {self.done * 100 // max(self.total, 1)} % des lignes')
+
+    def copy_from(self, stage_path):
+        """Every current table, read back from the migrated scratch database."""
+        with SqliteSnapshot(stage_path) as stage:
+            for table, cols in tables.layout().items():
+                names = [name for name, _ in cols]
+                kinds = [kind for _, kind in cols]
+                encode, decode = tables.encoder(kinds), tables.decoder(kinds)
+                batch = []
+                for row in stage.rows(table, names):
+                    batch.append(decode(encode(row)))
+                    if len(batch) == archive.ROWS_PER_MEMBER:
+                        self.insert(table, names, batch)
+                        batch = []
+                self.insert(table, names, batch)
+
+
+def _stage(path, manifest, passphrase, save_photo, data_dir, migrations_dir):
+    """Load an older archive into a scratch SQLite database at its schema, then migrate it forward."""
+    fd, stage_path = tempfile.mkstemp(prefix='.restore-', suffix='.db', dir=data_dir)
+    os.close(fd)
+    stage = SqliteDatabase(stage_path, pragmas={'foreign_keys': 0, 'synchronous': 'off'})
+    try:
+        runner = Runner(stage, migrations_dir)
+        runner.up(_migration_name(migrations_dir, manifest['schema_version']))
+        for table, spec in manifest['tables'].items():
+            found = [c.name for c in stage.get_columns(table)]
+            if sorted(found) != sorted(name for name, _ in spec['columns']):
+                raise RestoreError(f'archive incohérente : la table {table} ne correspond pas au schéma '
+                                   f'{manifest["schema_version"]}')
+        decoders = {table: tables.decoder([kind for _, kind in spec['columns']])
+                    for table, spec in manifest['tables'].items()}
+
+        def insert_member(table, data):
+            if table not in decoders:
+                raise RestoreError(f'archive invalide : table {table} inattendue')
+            columns = [name for name, _ in manifest['tables'][table]['columns']]
+            rows = []
+            for number, line in enumerate(data.splitlines(), 1):
+                try:
+                    rows.append(tuple(tables.sqlite_value(v) for v in decoders[table](json.loads(line))))
+                except (ValueError, tables.BadValue) as exc:
+                    raise RestoreError(f'archive invalide : table {table}, ligne {number} ({exc})') from None
+            names = ', '.join(f'"{c}"' for c in columns)
+            marks = ', '.join('?' * len(columns))
+            stage.cursor().executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)
+
+        with stage.atomic():
+            if archive.read(path, passphrase, on_rows=insert_member, on_photo=save_photo) != manifest:
+                raise RestoreError(CHANGED)
+        runner.up()
+    except BaseException:
+        stage.close()
+        os.remove(stage_path)
+        raise
+    stage.close()
+    return stage_path
