@@ -34,7 +34,9 @@ def mount(tmp_path):
         return target
     yield make
     for target in mounted:
-        subprocess.run(['umount', str(target)], capture_output=True)
+        # A folder the backup left open would make this fail: the stick could not be removed.
+        result = subprocess.run(['umount', str(target)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
 
 
 def backup(ctx_config, clock):

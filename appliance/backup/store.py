@@ -13,10 +13,15 @@ import shutil
 import time
 from datetime import datetime, timedelta
 
+from gevent.monkey import get_original
+
 NAME = re.compile(r'poste-public-(\d{8})-(\d{6})Z(?:-([2-9]|[1-9]\d))?\.tar\.gz(\.enc)?')
 NAME_PATTERN = NAME.pattern
 TEMP_PREFIX = '.poste-public-'
 STALE_TEMP_SECONDS = 6 * 3600
+# gevent's os.close only closes a folder once its event loop turns; in a pool thread that psycopg gave
+# a loop of its own, it never turns again, and the folder would stay open (a stick busy for good).
+_close_folder = get_original('os', 'close')
 
 
 class DestinationError(Exception):
@@ -124,7 +129,7 @@ def commit_file(temp, final):
     try:
         os.fsync(fd)
     finally:
-        os.close(fd)
+        _close_folder(fd)
 
 
 def drop_from_cache(path):
