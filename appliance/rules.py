@@ -13,7 +13,7 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from peewee import IntegrityError
+from peewee import JOIN, IntegrityError
 
 from appliance import audit, events
 from appliance.clock import deadline, due_warnings, passed_thresholds, remaining_seconds, warning_message
@@ -237,7 +237,8 @@ class Desk:
         code = normalise_code(code)
         now = self.now()
         self.expire_due()
-        session = (Session.select().where(Session.code_acces == code, Session.statut.in_(OPEN_STATUTS))
+        session = (self._with_relations().where(Session.code_acces == code,
+                                                Session.statut.in_(OPEN_STATUTS))
                    .first()) if len(code) == CODE_LENGTH else None
         if session is None:
             self._failed_code(poste, source_ip, code, now, 'Code inconnu ou expiré.')
@@ -252,19 +253,22 @@ class Desk:
             with writing():
                 poste = self._reload(poste)
                 self._check_poste_free(poste, ignore=session)
-                end = deadline(now, session.duree_initiale, session.temps_ajoute)
-                won = (Session.update(statut='active', poste=poste, debut_session=now, fin_prevue=end,
-                                      avertissements=Session.format_warnings(passed_thresholds(
-                                          self.config.warning_times,
-                                          session.duree_initiale + session.temps_ajoute)))
+                started = {
+                    'statut': 'active', 'debut_session': now,
+                    'fin_prevue': deadline(now, session.duree_initiale, session.temps_ajoute),
+                    'avertissements': Session.format_warnings(passed_thresholds(
+                        self.config.warning_times, session.duree_initiale + session.temps_ajoute))}
+                won = (Session.update(poste=poste, **started)
                        .where(Session.id == session.id, Session.statut == 'en_attente')
                        .execute())
                 if not won:
                     raise Conflict('Ce code vient d’être utilisé sur un autre poste.', body={'valid': False})
+                for name, value in started.items():
+                    setattr(session, name, value)
+                session.poste = poste
                 poste.statut = 'occupe'
                 poste.updated_at = now
                 poste.save(only=[Poste.statut, Poste.updated_at])
-                session = Session.get_by_id(session.id)
                 if session.utilisateur_id:
                     (Utilisateur.update(nombre_sessions_total=Utilisateur.nombre_sessions_total + 1,
                                         derniere_session=now)
@@ -285,7 +289,7 @@ class Desk:
                                        f'et {MAX_ADDED} secondes.']})
         now = self.now()
         with writing():
-            session = Session.get_by_id(session.id)
+            session = self._load(session.id)
             if session.statut not in OPEN_STATUTS or self._overdue(session, now):
                 raise Conflict('Cette session est terminée : impossible d’ajouter du temps.')
             session.temps_ajoute += seconds
@@ -308,7 +312,7 @@ class Desk:
         """Staff (or the visitor, raison=BY_VISITOR) ends a session or cancels a waiting code."""
         now = self.now()
         with writing():
-            session = Session.get_by_id(session.id)
+            session = self._load(session.id)
             if session.statut not in OPEN_STATUTS:
                 raise Conflict('Cette session est déjà terminée.')
             who = 'par le visiteur' if raison == BY_VISITOR else 'par le personnel'
@@ -340,36 +344,55 @@ class Desk:
         ended = []
         for session_id in due:
             with writing():
-                session = Session.get_by_id(session_id)
-                if session.statut in RUNNING and session.fin_prevue <= now:
-                    ended.append(self._end(session, 'expiree', EXPIRATION, now,
-                                           details='Temps écoulé : session expirée.'))
+                session = self._load(session_id)
+                if self._expire_if_due(session, now):
+                    ended.append(session)
                 elif session.statut == 'en_attente' and session.created_at <= stale:
                     ended.append(self._end(session, 'expiree', CODE_EXPIRED, now,
                                            details='Code expiré sans avoir été utilisé.'))
         return ended
 
-    def send_due_warnings(self, session):
-        """Warn the kiosk of each threshold whose moment has come; returns the thresholds sent."""
+    def process_due(self, session_ids):
+        """The timekeeper's work for sessions whose next moment has come: end those past their
+        deadline, warn the others. One query and one transaction for the whole batch; returns the
+        sessions as they now are."""
         now = self.now()
         with writing():
-            session = Session.get_by_id(session.id)
-            if session.statut != 'active' or session.fin_prevue is None:
-                return []
-            done = session.warnings_done
-            due = due_warnings(session.fin_prevue, now, self.config.warning_times, done)
-            if not due:
-                return []
-            session.avertissements = Session.format_warnings(done | set(due))
-            session.save(only=[Session.avertissements])
-            left = remaining_seconds(session.fin_prevue, now)
-            # Several thresholds due at once (late start, catch-up): the kiosk hears the nearest.
-            threshold = min(due)
-            audit.record('avertissement', now=now, session=session,
-                         details=warning_message(threshold), metadata={'seuil': threshold})
-            events.publish('kiosk', poste_id=session.poste_id, message={
-                'action': 'warning', 'temps_restant': left, 'seuil': threshold,
-                'message': warning_message(threshold)})
+            sessions = list(self._with_relations().where(Session.id.in_(list(session_ids))))
+            for session in sessions:
+                if not self._expire_if_due(session, now):
+                    self._warn(session, now)
+        return sessions
+
+    def _expire_if_due(self, session, now):
+        if session.statut in RUNNING and session.fin_prevue is not None and session.fin_prevue <= now:
+            self._end(session, 'expiree', EXPIRATION, now, details='Temps écoulé : session expirée.')
+            return True
+        return False
+
+    def send_due_warnings(self, session):
+        """Warn the kiosk of each threshold whose moment has come; returns the thresholds sent."""
+        with writing():
+            return self._warn(self._load(session.id), self.now())
+
+    def _warn(self, session, now):
+        """Inside writing(): send the warnings now due for `session`; returns their thresholds."""
+        if session.statut != 'active' or session.fin_prevue is None:
+            return []
+        done = session.warnings_done
+        due = due_warnings(session.fin_prevue, now, self.config.warning_times, done)
+        if not due:
+            return []
+        session.avertissements = Session.format_warnings(done | set(due))
+        session.save(only=[Session.avertissements])
+        # Several thresholds due at once (late start, catch-up): the kiosk hears the nearest.
+        threshold = min(due)
+        audit.record('avertissement', now=now, session=session,
+                     details=warning_message(threshold), metadata={'seuil': threshold})
+        events.publish('kiosk', poste_id=session.poste_id, message={
+            'action': 'warning', 'temps_restant': remaining_seconds(session.fin_prevue, now),
+            'seuil': threshold, 'message': warning_message(threshold)})
+        self._session_changed(session, now)
         return due
 
     # -- kiosk presence ---------------------------------------------------------------------
@@ -455,13 +478,24 @@ class Desk:
         return session.statut in RUNNING and session.fin_prevue is not None and session.fin_prevue <= now
 
     def _check_poste_free(self, poste, ignore=None):
+        """409 unless a session may start on `poste` (`ignore`: the waiting session to start)."""
         if poste.statut == 'maintenance':
             raise Conflict(f'Le poste {poste.nom} est en maintenance.', body={'valid': False})
-        if self._running_on(poste) is not None:
+        statuts = {s.statut for s in Session.select(Session.statut).where(
+            Session.poste == poste, Session.statut.in_(OPEN_STATUTS))}
+        if statuts & set(RUNNING):
             raise Conflict(f'Le poste {poste.nom} est déjà occupé.', body={'valid': False})
-        waiting = Session.select().where(Session.poste == poste, Session.statut == 'en_attente')
-        if ignore is None and waiting.exists():
+        if ignore is None and 'en_attente' in statuts:
             raise Conflict(f'Un code est déjà en attente pour le poste {poste.nom}.')
+
+    def _with_relations(self):
+        """Sessions with their visitor and poste in the same query (the audit entry and the JSON
+        need both)."""
+        return (Session.select(Session, Utilisateur, Poste)
+                .join(Utilisateur, JOIN.LEFT_OUTER).switch(Session).join(Poste, JOIN.LEFT_OUTER))
+
+    def _load(self, session_id):
+        return self._with_relations().where(Session.id == session_id).first()
 
     def _failed_code(self, poste, source_ip, code, now, why):
         self.code_failures_by_poste.failure(poste.id)
@@ -484,7 +518,7 @@ class Desk:
         audit.record(action, now=now, operateur=operateur, session=session, ip=ip, details=details,
                      metadata={'raison': raison})
         if was_running and session.poste_id:
-            poste = Poste.get_by_id(session.poste_id)
+            poste = session.poste
             if poste.statut == 'occupe':
                 poste.statut = 'disponible'
                 poste.updated_at = now
@@ -502,7 +536,8 @@ class Desk:
     def _session_changed(self, session, now):
         if session.poste_id:
             self.room.changed(session.poste_id)
-        events.publish('session', session=session_json(session, now), session_id=session.id)
+        events.publish('session', session=session_json(session, now), session_id=session.id,
+                       record=session)
 
     def _poste_changed(self, poste):
         self.room.changed(poste.id)

@@ -1,8 +1,9 @@
 """Fires warnings and expiries on the second, connected kiosk or not.
 
 One greenlet keeps the next moment of every running session in memory (from clock.next_moment)
-and sleeps until the earliest. A `session` event marks that session for reloading and wakes it up.
-Nothing is written per session per tick: only a warning sent or a session ended is stored.
+and sleeps until the earliest. Every `session` event carries the session as committed: its moment
+is recomputed and the greenlet woken. Nothing is written per session per tick: only a warning sent
+or a session ended is stored.
 """
 import logging
 
@@ -22,7 +23,6 @@ class Timekeeper:
     def __init__(self, desk):
         self.desk = desk
         self.moments = {}     # session id -> next moment (naive UTC)
-        self.dirty = set()    # session ids to reload
         self.wake = Event()
         self.greenlet = None
         self.lateness = []    # seconds late of each warning/expiry fired (for metrics and benchmarks)
@@ -44,7 +44,7 @@ class Timekeeper:
 
     def _on_event(self, kind, payload):
         if kind == 'session':
-            self.dirty.add(payload['session_id'])
+            self._schedule(payload['record'])
             self.wake.set()
 
     def _schedule(self, session):
@@ -62,44 +62,25 @@ class Timekeeper:
             except Exception:  # keep time for everyone else even if one session fails
                 log.exception('timekeeper tick failed')
                 gevent.sleep(MAX_SLEEP)
-            now = self.desk.now()
             upcoming = min(self.moments.values(), default=None)
-            delay = MAX_SLEEP if upcoming is None else (upcoming - now).total_seconds()
+            delay = MAX_SLEEP if upcoming is None else (upcoming - self.desk.now()).total_seconds()
             self.wake.clear()
-            if delay > 0 and not self.dirty:
+            if delay > 0:
                 self.wake.wait(min(delay, MAX_SLEEP))
 
     def _tick(self):
-        while self.dirty:
-            session_id = self.dirty.pop()
-            session = Session.get_or_none(Session.id == session_id)
-            if session is None:
-                self.moments.pop(session_id, None)
-            else:
-                self._schedule(session)
         now = self.desk.now()
         due = [sid for sid, moment in self.moments.items() if moment <= now]
-        if not due:
-            return
         for session_id in due:
             self.lateness.append((now - self.moments[session_id]).total_seconds())
         del self.lateness[:-10000]
-        # Many sessions can fall due together (a class that started at once): one commit per batch
-        # instead of one per session, which matters with synchronous=FULL on an SD card.
+        # Many sessions can fall due together (a class that started at once): one query and one
+        # commit per batch instead of several per session (synchronous=FULL on an SD card).
         for start in range(0, len(due), BATCH):
-            with db.writing():
-                self._fire(due[start:start + BATCH], now)
-
-    def _fire(self, session_ids, now):
-        if Session.select().where(Session.id.in_(session_ids), Session.statut == 'active',
-                                  Session.fin_prevue <= now).exists():
-            self.desk.expire_due()
-        for session_id in session_ids:
-            session = Session.get_or_none(Session.id == session_id)
-            if session is not None and session.statut == 'active':
-                self.desk.send_due_warnings(session)
-                session = Session.get_by_id(session_id)
-            if session is None:
-                self.moments.pop(session_id, None)
-            else:
-                self._schedule(session)
+            batch = due[start:start + BATCH]
+            sessions = self.desk.process_due(batch)
+            for session in sessions:
+                self._schedule(session)   # the events did it too; this also covers "nothing to do"
+            for session_id in set(batch) - {s.id for s in sessions}:
+                self.moments.pop(session_id, None)   # deleted meanwhile
+            gevent.sleep(0)   # let requests and heartbeats in between batches
