@@ -74,9 +74,15 @@ def test_pages_are_served_with_nothing_from_outside(live):
             assert '<script>' not in text and 'innerHTML' not in text, path   # CSP; no markup from data
 
 
-def test_a_wrong_password_is_said_plainly(page, live):
-    log_in(page, live, 'admin', 'pas-le-bon-mot-de-passe')
+def test_a_wrong_password_is_said_plainly_with_the_keyboard_only(page, live):
+    page.goto(live.base_url + '/')
+    expect(page.locator('input[name=username]')).to_be_focused()
+    page.keyboard.type('admin')
+    page.keyboard.press('Tab')
+    page.keyboard.type('pas-le-bon-mot-de-passe')
+    page.keyboard.press('Enter')
     expect(page.locator('.form-error')).to_have_text('Identifiants invalides.')
+    expect(page.locator('.form-error')).to_be_focused()      # read out at once (role=alert, focus)
     expect(page.locator('input[name=password]')).to_have_value('')
     expect(page.locator('#topbar')).to_be_hidden()
 
@@ -150,8 +156,13 @@ def test_maintenance_log_export_statistics_and_an_ended_login(page, live):
     session = live.make_session(poste['id'], duree=3600, nom='Morel', prenom='Jules')
     live.api('POST', '/api/sessions/validate-code/', {'code': session['code_acces']}, expect=200)
     add_account(live, 'agent')
+    page.clock.install()   # the page's own clock, to reach the token refresh without waiting
     log_in(page, live, 'agent')
-    expect(page.locator('#account')).to_have_text('agent (Personnel)')
+    expect(page.locator('#account')).to_have_text('agent')
+    # Access tokens live 15 minutes: a new one is fetched a minute before the end.
+    with page.expect_response('**/api/token/refresh/') as refreshed:
+        page.clock.run_for(14 * 60 * 1000)
+    assert refreshed.value.status == 200
     expect(page.locator('nav a[href="#/postes"]')).to_have_count(0)   # admin screens are not offered
     expect(tile(page, poste)).to_have_attribute('data-statut', 'occupe')
 

@@ -1,5 +1,5 @@
 /* The staff member's login: tokens kept in memory only (never in storage: closing or reloading the
- * tab logs out), refreshed a minute before the access token expires. */
+ * tab logs out), refreshed a minute before the access token expires (sooner for short-lived ones). */
 
 const REFRESH_MARGIN_MS = 60_000;
 export const ENDED_MESSAGE = 'Votre session de travail a pris fin (expirée ou fermée). Reconnectez-vous.';
@@ -54,14 +54,14 @@ export async function login(username, password) {
   return {user: state.user};
 }
 
-function keep({access, refresh}) {
-  state.access = access;
-  state.refresh = refresh;
+function keep(tokens) {
+  state.access = tokens.access;
+  state.refresh = tokens.refresh;
   clearTimeout(state.timer);
   // The token's own lifetime (exp − iat) counted from now: right even if this computer's clock is off.
-  const claims = decode(access);
+  const claims = decode(tokens.access);
   const lifetimeMs = claims && claims.exp && claims.iat ? (claims.exp - claims.iat) * 1000 : 15 * 60_000;
-  state.timer = setTimeout(() => refresh(), Math.max(5_000, lifetimeMs - REFRESH_MARGIN_MS));
+  state.timer = setTimeout(() => refresh(), lifetimeMs - Math.min(REFRESH_MARGIN_MS, lifetimeMs / 4));
 }
 
 function decode(token) {

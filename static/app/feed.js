@@ -59,7 +59,8 @@ function connect() {
   if (!running || !accessToken()) return;
   setStatus('connecting');
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  const ws = new WebSocket(`${scheme}://${location.host}/ws/staff/?token=${encodeURIComponent(accessToken())}`);
+  const token = accessToken();
+  const ws = new WebSocket(`${scheme}://${location.host}/ws/staff/?token=${encodeURIComponent(token)}`);
   socket = ws;
   ws.addEventListener('message', (event) => {
     let message;
@@ -75,8 +76,9 @@ function connect() {
     socket = null;
     setStatus('down');
     if (event.code === UNAUTHORIZED) {
-      // The feed checks the token it was opened with: once that expired, come back with the new one.
-      if (!(await refresh())) return;
+      // The feed checks the token it was opened with: once that expired, come back with the newer
+      // one (refreshed meanwhile, or now).
+      if (accessToken() === token && !(await refresh())) return;
       delay = FIRST_DELAY_MS;
     }
     retryTimer = setTimeout(connect, delay);

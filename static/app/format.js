@@ -27,6 +27,13 @@ export function date(iso) {
   return iso ? dateFmt.format(new Date(iso)) : '—';
 }
 
+/** A calendar date without time ("2001-05-04", as for a birth date) → "04/05/2001", no time zone. */
+export function calendarDay(day) {
+  if (!day) return '—';
+  const [y, m, d] = day.split('-');
+  return `${d}/${m}/${y}`;
+}
+
 export function time(iso) {
   return iso ? timeFmt.format(new Date(iso)) : '—';
 }
@@ -78,7 +85,7 @@ export const SESSION_STATUTS = {
 
 export const RAISONS = {
   expiration: 'temps écoulé',
-  fermeture_staff: "fermée par l'accueil",
+  fermeture_staff: 'fermée par l’accueil',
   fermeture_utilisateur: 'fermée par le visiteur',
   maintenance: 'poste mis en maintenance',
   code_expire: 'code jamais utilisé',
@@ -86,7 +93,7 @@ export const RAISONS = {
 };
 
 export const PIECES = {
-  cni: "Carte d'identité",
+  cni: 'Carte d’identité',
   passeport: 'Passeport',
   titre_sejour: 'Titre de séjour',
   permis: 'Permis de conduire',
@@ -107,7 +114,7 @@ export const ACTIONS = {
   suppression_poste: 'Poste supprimé',
   changement_statut_poste: 'Statut de poste changé',
   jeton_poste: 'Jeton de kiosque émis',
-  generation_code: "Code d'accès généré",
+  generation_code: 'Code d’accès généré',
   demarrage_session: 'Session démarrée',
   echec_code: 'Code refusé',
   ajout_temps: 'Temps ajouté',

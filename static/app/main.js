@@ -68,7 +68,9 @@ async function afterLogin() {
 function enterApp() {
   inApp = true;
   const user = auth.currentUser();
-  document.getElementById('account').textContent = `${user.username} (${ROLES[user.role] || user.role})`;
+  const account = document.getElementById('account');
+  account.textContent = user.username;
+  account.title = `${ROLES[user.role] || user.role} — changer mon mot de passe`;
   buildNav();
   document.getElementById('topbar').hidden = false;
   feed.start();

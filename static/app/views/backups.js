@@ -1,6 +1,7 @@
 /* Backups (administrators): the archives on the box, one now, and a download. Built against
- * GET/POST /api/backups/ and GET /api/backups/{name}/ ({name, destination, size, created_at,
- * verified}); on a box without that API the page says so. */
+ * GET/POST /api/backups/ and GET /api/backups/{name}/ (each archive: {name, destination, size,
+ * created_at, verified, encrypted, detail}; the list also says whether the USB copy has a problem).
+ * On a box without that API the page says so. */
 import {api} from '../api.js';
 import {saveBlob} from '../csv.js';
 import {h, pageTitle} from '../dom.js';
@@ -18,7 +19,7 @@ export function show(main) {
   async function load() {
     let data;
     try {
-      data = await api('GET', '/api/backups/');
+      data = await api('GET', '/api/backups/?page_size=200');
     } catch (error) {
       if (error.status === 404) {
         runButton.hidden = true;
@@ -30,19 +31,20 @@ export function show(main) {
       return;
     }
     const archives = Array.isArray(data) ? data : data.results || [];
+    const usb = data.usb?.problem ? h('p', {class: 'banner'}, `Clé USB : ${data.usb.problem}`) : '';
     if (!archives.length) {
-      body.replaceChildren(h('p', {class: 'empty'}, 'Aucune sauvegarde pour l’instant.'));
+      body.replaceChildren(usb, h('p', {class: 'empty'}, 'Aucune sauvegarde pour l’instant.'));
       return;
     }
-    body.replaceChildren(h('div', {class: 'table-wrap'}, h('table', {},
+    body.replaceChildren(usb, h('div', {class: 'table-wrap'}, h('table', {},
       h('caption', {class: 'sr-only'}, 'Archives de sauvegarde'),
       h('thead', {}, h('tr', {}, ['Créée le', 'Fichier', 'Emplacement', 'Taille', 'Vérifiée', ''].map((t) => h('th', {scope: 'col'}, t)))),
       h('tbody', {}, archives.map((b) => h('tr', {},
         h('td', {class: 'nowrap'}, dateTime(b.created_at)),
-        h('td', {}, b.name),
+        h('td', {}, b.name, b.encrypted ? h('span', {class: 'muted'}, ' (chiffrée)') : null),
         h('td', {}, b.destination),
         h('td', {class: 'nowrap'}, bytes(b.size)),
-        h('td', {}, b.verified ? 'Oui' : h('strong', {class: 'danger-text'}, 'Non')),
+        h('td', {}, verdict(b)),
         h('td', {}, h('button', {type: 'button', class: 'quiet', onclick: () => download(b)}, 'Télécharger',
           h('span', {class: 'sr-only'}, ` ${b.name}`)))))))));
   }
@@ -52,7 +54,8 @@ export function show(main) {
     runButton.textContent = 'Sauvegarde en cours…';
     try {
       const made = await api('POST', '/api/backups/');
-      toast(made && made.name ? `Sauvegarde faite : ${made.name}.` : 'Sauvegarde faite.');
+      if (made?.usb?.problem) toast(`Sauvegarde faite, mais pas de copie sur la clé USB : ${made.usb.problem}`, 'error');
+      else toast(made?.name ? `Sauvegarde faite : ${made.name}.` : 'Sauvegarde faite.');
       await load();
     } catch (error) {
       toast(error.detail, 'error');
@@ -63,6 +66,12 @@ export function show(main) {
   }
 
   load();
+}
+
+function verdict(backup) {
+  if (backup.verified === null || backup.verified === undefined) return h('span', {class: 'muted'}, 'Vérification…');
+  if (backup.verified) return 'Oui';
+  return h('strong', {class: 'danger-text'}, backup.detail ? `Non : ${backup.detail}` : 'Non');
 }
 
 async function download(backup) {

@@ -122,6 +122,7 @@ export function show(main, {query}) {
     seenWaiting = false;
     const format = h('select', {id: 'ns-format', value: ticketFormat(), onchange: (e) => setTicketFormat(e.target.value)},
       FORMATS.map(([value, text]) => h('option', {value}, text)));
+    content.className = 'code-result';
     content.replaceChildren(h('section', {class: 'panel result', 'aria-labelledby': 'code-title'},
       h('h2', {id: 'code-title'}, 'Code d’accès à remettre'),
       h('p', {class: 'big-code', id: 'code-acces'}, session.code_acces),
@@ -133,9 +134,10 @@ export function show(main, {query}) {
         'En attente : le visiteur tape ce code sur l’écran du poste.'),
       h('div', {class: 'actions'},
         h('button', {type: 'button', class: 'primary', onclick: () => printTicket(session)}, 'Imprimer le ticket'),
-        h('label', {for: 'ns-format', class: 'inline-label'}, 'Format'), format,
-        h('a', {class: 'button', href: '#/salle'}, 'Retour à la salle'),
-        h('button', {type: 'button', onclick: restart}, 'Nouvelle session'))));
+        h('label', {for: 'ns-format', class: 'inline-label'}, 'Format'), format),
+      h('div', {class: 'actions'},
+        h('button', {type: 'button', onclick: restart}, 'Nouvelle session'),
+        h('a', {class: 'button', href: '#/salle'}, 'Retour à la salle'))));
     followCode();
   }
 
@@ -144,6 +146,7 @@ export function show(main, {query}) {
     visitor = null;
     wantedPoste = null;
     history.replaceState(null, '', '#/nouvelle-session');
+    content.className = 'new-session';
     content.replaceChildren(visitorBox, sessionForm);
     fillPostes();
     showVisitorStep();

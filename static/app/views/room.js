@@ -96,9 +96,10 @@ function makeTile(id) {
   t.where = h('p', {class: 'where'});
   t.presence = h('p', {class: 'presence'});
   t.visitor = h('p', {class: 'visitor'});
-  t.remaining = h('p', {class: 'remaining', 'aria-label': 'Temps restant'});
-  t.code = h('p', {class: 'code-line'});
-  t.session = h('div', {class: 'session'}, t.visitor, t.remaining, t.code);
+  t.remaining = h('p', {class: 'remaining'});
+  t.code = h('p', {class: 'code-line', title: 'Code d’accès'});
+  t.session = h('div', {class: 'session'}, t.visitor,
+    h('div', {class: 'clock-row'}, h('span', {class: 'sr-only'}, 'Temps restant'), t.remaining, t.code));
   t.pending = h('p', {class: 'pending-line'});
   t.cancel = button('Annuler le code', 'cancel-code', {class: 'link'});
   t.pendingBox = h('div', {class: 'pending-box'}, t.pending, t.cancel);
@@ -111,9 +112,8 @@ function makeTile(id) {
     h('header', {}, t.name, t.badge),
     t.where, t.presence, t.session, t.pendingBox,
     h('div', {class: 'tile-actions'},
-      h('div', {class: 'time-actions'}, t.add, t.end),
-      t.start,
-      h('div', {class: 'status-actions'}, t.maintenance, t.service)));
+      h('div', {class: 'time-actions'}, t.add),
+      h('div', {class: 'status-actions'}, t.end, t.start, t.maintenance, t.service)));
   return t;
 }
 
@@ -131,12 +131,13 @@ function fillTile(t, poste, waiting) {
   t.session.hidden = !active;
   if (active) {
     t.visitor.textContent = active.utilisateur_nom || 'Visiteur supprimé';
-    t.code.textContent = `Code ${active.code_acces}`;
+    t.code.textContent = active.code_acces;
   }
   t.pendingBox.hidden = !waiting || Boolean(active);
   if (waiting) t.pending.textContent = `Code en attente : ${waiting.code_acces} · ${waiting.utilisateur_nom || ''}`;
   t.cancel.dataset.session = waiting ? waiting.id : '';
   for (const b of [...t.add, t.end]) b.hidden = !active;
+  t.add[0].parentElement.hidden = !active;
   t.start.hidden = Boolean(active || waiting) || poste.statut === 'maintenance';
   t.maintenance.hidden = poste.statut === 'maintenance';
   t.service.hidden = poste.statut !== 'maintenance';

@@ -3,7 +3,7 @@
 import {api, query} from '../api.js';
 import {isAdmin} from '../auth.js';
 import {debounce, h, pageTitle} from '../dom.js';
-import {dateTime, duration, fullName, RAISONS, SESSION_STATUTS} from '../format.js';
+import {calendarDay, date, dateTime, duration, fullName, PIECES, RAISONS, SESSION_STATUTS} from '../format.js';
 import {errorBox} from '../forms.js';
 import {confirmDialog, toast} from '../ui.js';
 import {visitorForm} from '../visitor-form.js';
@@ -33,7 +33,11 @@ export function show(main, {rest, query: params}) {
       if (ask !== asked) return;
       list.replaceChildren(...data.results.map((v) => h('li', {},
         h('a', {href: hashFor(v.id, search), class: String(v.id) === selected ? 'current' : '',
-          'aria-current': String(v.id) === selected ? 'true' : null, dataset: {visitor: v.id}},
+          'aria-current': String(v.id) === selected ? 'true' : null, dataset: {visitor: v.id},
+          onclick: (event) => {   // with the search as typed now, even before the list caught up
+            event.preventDefault();
+            location.hash = hashFor(v.id, search);
+          }},
         h('strong', {}, fullName(v)), h('span', {class: 'muted'}, v.email || v.telephone || '')))));
       status.textContent = data.count === 0 ? 'Aucun visiteur.' :
         data.count > PAGE_SIZE ? `${data.count} visiteurs, ${PAGE_SIZE} affichés : précisez la recherche.` :
@@ -42,12 +46,13 @@ export function show(main, {rest, query: params}) {
       if (ask === asked) list.replaceChildren(h('li', {}, errorBox(error)));
     }
   }
-  input.addEventListener('input', debounce(() => {
+  const loadSoon = debounce(load, 250);
+  input.addEventListener('input', () => {
     search = input.value.trim();
-    // Keep the search in the address without re-opening the screen.
+    // Keep the search in the address (without re-opening the screen), for the links below.
     history.replaceState(null, '', hashFor(selected, search));
-    load();
-  }, 250));
+    loadSoon();
+  });
   load();
 
   if (selected === 'nouveau') {
@@ -79,25 +84,63 @@ async function showVisitor(detail, id, search) {
     detail.append(errorBox(error));
     return;
   }
+  const name = h('h2', {}, fullName(visitor));
+  const editButton = h('button', {type: 'button', onclick: () => showEdit()}, 'Modifier la fiche');
+  const body = h('div', {});
   const sessions = h('div', {}, h('p', {class: 'muted'}, 'Chargement des sessions…'));
+  const dangerZone = isAdmin() ? h('div', {class: 'danger-zone'},
+    h('button', {type: 'button', class: 'danger', onclick: () => remove(visitor, search)}, 'Supprimer ce visiteur')) : '';
   detail.append(
-    h('div', {class: 'detail-head'},
-      h('h2', {}, fullName(visitor)),
-      h('a', {class: 'button primary', href: `#/nouvelle-session?visiteur=${visitor.id}`}, 'Démarrer une session')),
-    visitorForm({visitor, onsaved: (v) => {
-      toast(`Fiche de ${fullName(v)} enregistrée.`);
-      location.hash = hashFor(v.id, search);
-    }}),
-    h('h3', {}, 'Sessions'), sessions,
-    isAdmin() ? h('div', {class: 'danger-zone'},
-      h('button', {type: 'button', class: 'danger', onclick: () => remove(visitor, search)}, 'Supprimer ce visiteur'))
-      : null);
+    h('div', {class: 'detail-head'}, name,
+      h('div', {class: 'actions'}, editButton,
+        h('a', {class: 'button primary', href: `#/nouvelle-session?visiteur=${visitor.id}`}, 'Démarrer une session'))),
+    body);
+
+  function showSummary() {
+    editButton.hidden = false;
+    body.replaceChildren(summary(visitor), h('h3', {}, 'Sessions'), sessions, dangerZone);
+  }
+
+  function showEdit() {
+    editButton.hidden = true;
+    body.replaceChildren(visitorForm({
+      visitor,
+      onsaved: (saved) => {
+        visitor = saved;
+        name.textContent = fullName(saved);
+        toast(`Fiche de ${fullName(saved)} enregistrée.`);
+        showSummary();
+      },
+      oncancel: showSummary,
+    }));
+    body.querySelector('input[name=nom]').focus();
+  }
+
+  showSummary();
   try {
     const data = await api('GET', '/api/sessions/' + query({utilisateur: visitor.id, page_size: 20}));
     sessions.replaceChildren(data.count === 0 ? h('p', {class: 'empty'}, 'Aucune session.') : sessionsTable(data));
   } catch (error) {
     sessions.replaceChildren(errorBox(error));
   }
+}
+
+/** The record at a glance: what the desk checks before handing over a code. */
+function summary(v) {
+  const piece = v.type_piece_identite
+    ? `${PIECES[v.type_piece_identite]}${v.numero_piece_identite ? ` n° ${v.numero_piece_identite}` : ''}`
+    : 'Aucune indiquée';
+  const fact = (label, value) => [h('dt', {}, label), h('dd', {}, value || '—')];
+  return h('dl', {class: 'facts record'},
+    fact('Contact', [v.email, v.telephone].filter(Boolean).join(' · ')),
+    fact('Date de naissance', v.date_naissance && calendarDay(v.date_naissance)),
+    fact('Adresse', v.adresse),
+    fact('Pièce d’identité', [piece, ' ', v.piece_identite_verifiee
+      ? h('span', {class: 'ok'}, '— vérifiée')
+      : h('span', {class: 'danger-text'}, '— non vérifiée')]),
+    fact('Consentement RGPD', `donné le ${date(v.date_consentement)}`),
+    fact('Sessions', v.nombre_sessions_total ? `${v.nombre_sessions_total}, la dernière le ${dateTime(v.derniere_session)}` : 'aucune'),
+    v.notes ? fact('Notes', v.notes) : null);
 }
 
 function sessionsTable(data) {
