@@ -150,6 +150,12 @@ def test_the_desk_from_first_login_to_the_end_of_a_session(page, live):
     expect(tile(page, poste).locator('.session')).to_be_hidden()
     ws.close()
 
+    # An administrator's backups page: one archive now, listed.
+    page.click('nav a[href="#/sauvegardes"]')
+    page.click('text=Sauvegarder maintenant')
+    expect(page.locator('table tbody tr')).to_have_count(1)
+    expect(page.locator('table tbody tr td').nth(2)).to_have_text('Boîtier')
+
 
 def test_maintenance_log_export_statistics_and_an_ended_login(page, live):
     poste = live.make_poste('Poste 7', '10.0.0.17')

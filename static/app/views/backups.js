@@ -9,6 +9,8 @@ import {bytes, dateTime} from '../format.js';
 import {errorBox} from '../forms.js';
 import {toast} from '../ui.js';
 
+const DESTINATIONS = {local: 'Boîtier', usb: 'Clé USB'};
+
 export function show(main) {
   const runButton = h('button', {type: 'button', class: 'primary', onclick: run}, 'Sauvegarder maintenant');
   const body = h('section', {class: 'panel'}, h('p', {class: 'muted'}, 'Chargement…'));
@@ -42,7 +44,7 @@ export function show(main) {
       h('tbody', {}, archives.map((b) => h('tr', {},
         h('td', {class: 'nowrap'}, dateTime(b.created_at)),
         h('td', {}, b.name, b.encrypted ? h('span', {class: 'muted'}, ' (chiffrée)') : null),
-        h('td', {}, b.destination),
+        h('td', {}, DESTINATIONS[b.destination] || b.destination),
         h('td', {class: 'nowrap'}, bytes(b.size)),
         h('td', {}, verdict(b)),
         h('td', {}, h('button', {type: 'button', class: 'quiet', onclick: () => download(b)}, 'Télécharger',
