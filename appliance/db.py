@@ -34,7 +34,9 @@ class DatabaseUnavailable(Exception):
 def bind(url):
     """Create the real database for `url` (pooled) and bind the proxy to it."""
     scheme, rest = url.split(':', 1)
-    kwargs = {'max_connections': 64, 'stale_timeout': 300, 'timeout': 10}
+    # Greenlets wait for a free connection (up to `timeout` seconds). SQLite gains nothing from
+    # more: writes are serialised and each connection keeps its own page cache.
+    kwargs = {'max_connections': 32, 'stale_timeout': 300, 'timeout': 10}
     if scheme == 'sqlite':
         path = url[len('sqlite:///'):]
         if path and path != ':memory:':
