@@ -61,6 +61,7 @@ class Config:
     access_token_lifetime: int = 900
     refresh_token_lifetime: int = 86400
     pending_code_ttl: int = 3600
+    metrics_token: str = field(default='', repr=False)
 
     @property
     def photos_dir(self):
@@ -98,6 +99,7 @@ class Config:
             access_token_lifetime=get.int('ACCESS_TOKEN_LIFETIME', 900, minimum=30),
             refresh_token_lifetime=get.int('REFRESH_TOKEN_LIFETIME', 86400, minimum=60),
             pending_code_ttl=get.int('PENDING_CODE_TTL', 3600, minimum=60),
+            metrics_token=get.str('METRICS_TOKEN', ''),
         )
 
 

@@ -1,6 +1,7 @@
 """What every part of the running appliance shares: configuration, clock, rules, authentication."""
 from appliance.auth import Authenticator
 from appliance.clock import MonotonicClock
+from appliance.metrics import Metrics
 from appliance.rules import Desk
 
 
@@ -10,5 +11,6 @@ class Context:
         self.clock = clock or MonotonicClock()
         self.desk = Desk(config, self.clock)
         self.authenticator = Authenticator(config, self.clock)
+        self.metrics = Metrics()
         self.scheduler = None   # the embedded Huey consumer, once `serve` starts it
         self.hub = None         # the WebSocket hub, once `serve` starts it

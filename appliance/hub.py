@@ -35,7 +35,7 @@ class Hub:
         self.kiosks = defaultdict(set)   # poste id -> sockets
         self.staff = set()
         self.staff_events = Queue()
-        self.timekeeper = Timekeeper(ctx.desk)
+        self.timekeeper = Timekeeper(ctx.desk, ctx.metrics)
         self._greenlets = []
 
     # -- lifecycle --------------------------------------------------------------------------

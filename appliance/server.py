@@ -97,6 +97,7 @@ def create_app(ctx):
     app.default_error_handler = json_error
 
     app.install(release_connection)
+    app.install(ctx.metrics)
     app.install(json_api)
     api.register(app, ctx)
 

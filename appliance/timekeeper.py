@@ -20,12 +20,12 @@ BATCH = 100
 
 
 class Timekeeper:
-    def __init__(self, desk):
+    def __init__(self, desk, metrics):
         self.desk = desk
+        self.metrics = metrics
         self.moments = {}     # session id -> next moment (naive UTC)
         self.wake = Event()
         self.greenlet = None
-        self.lateness = []    # seconds late of each warning/expiry fired (for metrics and benchmarks)
 
     def start(self):
         with db.database.connection_context():
@@ -70,16 +70,16 @@ class Timekeeper:
 
     def _tick(self):
         now = self.desk.now()
-        due = [sid for sid, moment in self.moments.items() if moment <= now]
-        for session_id in due:
-            self.lateness.append((now - self.moments[session_id]).total_seconds())
-        del self.lateness[:-10000]
+        due = {sid: moment for sid, moment in self.moments.items() if moment <= now}
         # Many sessions can fall due together (a class that started at once): one query and one
         # commit per batch instead of several per session (synchronous=FULL on an SD card).
-        for start in range(0, len(due), BATCH):
-            batch = due[start:start + BATCH]
+        ids = list(due)
+        for start in range(0, len(ids), BATCH):
+            batch = ids[start:start + BATCH]
             sessions = self.desk.process_due(batch)
             for session in sessions:
+                kind = 'warning' if session.statut == 'active' else 'close'
+                self.metrics.observe_lateness(kind, (now - due[session.id]).total_seconds())
                 self._schedule(session)   # the events did it too; this also covers "nothing to do"
             for session_id in set(batch) - {s.id for s in sessions}:
                 self.moments.pop(session_id, None)   # deleted meanwhile

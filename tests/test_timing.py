@@ -44,5 +44,10 @@ def test_warnings_and_close_on_time_connected_or_not(tmp_path):
         assert postes[with_kiosk['id']]['session_active'] is None
         actions = [e['action'] for e in server.api('GET', '/api/logs/?page_size=200')['results']]
         assert actions.count('avertissement') == 4 and actions.count('expiration') == 2
+        status, metrics = server.request('GET', '/metrics', token=server.admin_token())
+        text = metrics.decode()
+        name = 'poste_public_session_event_lateness_seconds'
+        assert f'{name}_bucket{{kind="warning",le="1"}} 4' in text   # all four within a second
+        assert f'{name}_bucket{{kind="close",le="1"}} 2' in text
     finally:
         server.stop()

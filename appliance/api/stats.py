@@ -13,7 +13,7 @@ from bottle import request
 from appliance import db
 from appliance.api.http import require_staff
 from appliance.errors import Invalid
-from appliance.models import Poste, Session
+from appliance.models import Poste
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366

@@ -1,4 +1,5 @@
 """Health, the OpenAPI document and Swagger UI served from the box itself (no internet)."""
+import hmac
 import os
 
 import bottle
@@ -6,6 +7,7 @@ import swagger_ui_bundle
 from bottle import response
 
 from appliance import __version__, db
+from appliance.api.http import bearer_token, require_admin
 from appliance.api.openapi import document
 from appliance.backup.service import freshness
 
@@ -31,6 +33,16 @@ def routes(app, ctx):
         down = [name for name, value in checks.items() if value not in ('ok', 'none')]
         return {'status': 'ok' if healthy else 'degraded', **checks, 'version': __version__,
                 **({'detail': 'En panne : ' + ', '.join(down)} if down else {})}
+
+    @app.get('/metrics')
+    def metrics():
+        token = bearer_token()
+        scraper = bool(ctx.config.metrics_token and token and
+                       hmac.compare_digest(token.encode(), ctx.config.metrics_token.encode()))
+        if not scraper:
+            require_admin(ctx)
+        response.content_type = 'text/plain; version=0.0.4; charset=utf-8'
+        return ctx.metrics.render(ctx)
 
     @app.get('/api/openapi.json')
     def openapi():
