@@ -16,7 +16,7 @@ from geventwebsocket.handler import WebSocketHandler
 from gevent.event import Event
 from gevent.pywsgi import WSGIServer
 
-from appliance import accounts, api, db
+from appliance import accounts, api, db, systemd
 from appliance.api.http import dumps, json_api
 from appliance.context import Context
 from appliance.hub import Hub
@@ -167,9 +167,18 @@ def serve(config, host='0.0.0.0', port=8000):
         log.info('%d session(s) ended while the appliance was stopped', len(ended))
     server = WSGIServer((host, port), app, handler_class=Handler, log=request_log,
                         error_log=logging.getLogger('appliance.server'))
+    server.start()
+    ctx.hub.start()
+    ctx.scheduler = Scheduler(ctx)
+    ctx.scheduler.start()
+    watchdog = systemd.start_watchdog(
+        lambda: ctx.scheduler.is_alive() and ctx.hub.timekeeper.is_alive() and db.ping())
     stopped = Event()
 
     def shutdown():
+        systemd.notify('STOPPING=1')
+        if watchdog is not None:
+            watchdog.kill()
         server.close()            # stop accepting
         ctx.hub.close_all()       # kiosks hear "going away" (1001), not close_session
         ctx.scheduler.stop()
@@ -183,10 +192,7 @@ def serve(config, host='0.0.0.0', port=8000):
     # Our handlers, not Huey's: they stop the server, the hub and the scheduler (GUIDE pitfall 5).
     gevent.signal_handler(signal.SIGTERM, on_signal, signal.SIGTERM)
     gevent.signal_handler(signal.SIGINT, on_signal, signal.SIGINT)
-    server.start()
-    ctx.hub.start()
-    ctx.scheduler = Scheduler(ctx)
-    ctx.scheduler.start()
+    systemd.notify('READY=1')
     print(f'Poste Public : http://{host}:{server.server_port}/', flush=True)
     stopped.wait()
     return 0
