@@ -18,9 +18,17 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/poste-public serve
 
+# The tests drive real Chromium (dashboard, kiosk page) and a real Tk screen under Xvfb.
 test: install
-	scripts/test-system-packages
+	scripts/system-packages chromium:chromium Xvfb:xvfb xdotool:xdotool
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Ratios measured in one run on this machine, loopback only (docs/PERFORMANCE.md).
+bench: install
+	scripts/system-packages wrk:wrk
+	$(BIN)/python -m bench.rest
+	$(BIN)/python -m bench.kiosks
+	$(BIN)/python -m bench.backup
 
 clean:
 	rm -rf $(VENV) build *.egg-info
