@@ -440,6 +440,13 @@ class Desk:
                          details=f'Le kiosque de {poste.nom} ne répond plus.')
             self._poste_changed(poste)
 
+    def load_presence(self):
+        """At start-up: postes that were online count as seen at their last stored connection, so
+        one whose kiosk does not come back is marked hors_ligne after HEARTBEAT_TIMEOUT."""
+        for poste in Poste.select().where(Poste.statut.in_(('disponible', 'occupe')),
+                                          Poste.derniere_connexion.is_null(False)):
+            self.last_seen.setdefault(poste.id, poste.derniere_connexion)
+
     def flush_presence(self):
         """Store the in-memory heartbeat times (a periodic task, not one write per heartbeat)."""
         seen = dict(self.last_seen)

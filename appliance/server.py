@@ -163,6 +163,7 @@ def serve(config, host='0.0.0.0', port=8000):
     app = create_app(ctx)
     with db.database.connection_context():
         ended = ctx.desk.expire_due()  # what ran out while the box was off
+        ctx.desk.load_presence()
     if ended:
         log.info('%d session(s) ended while the appliance was stopped', len(ended))
     server = WSGIServer((host, port), app, handler_class=Handler, log=request_log,

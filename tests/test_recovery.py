@@ -70,3 +70,20 @@ def test_sigterm_says_going_away_and_exits_0(tmp_path):
         assert server.api('GET', f'/api/sessions/{session["id"]}/')['statut'] == 'active'
     finally:
         server.stop()
+
+
+def test_kiosk_that_does_not_come_back_is_marked_offline(tmp_path):
+    server = LiveServer(tmp_path, HEARTBEAT_TIMEOUT=1).start()
+    poste = server.make_poste()
+    ws, _ = kiosk(server, poste)
+    assert server.stop() == 0                # the kiosk is switched off with the box
+    server.start()
+    try:
+        deadline = time.monotonic() + 25     # the scheduler checks every 10 s
+        while server.api('GET', f'/api/postes/{poste["id"]}/')['statut'] != 'hors_ligne':
+            assert time.monotonic() < deadline, 'poste never marked hors_ligne'
+            time.sleep(0.5)
+        logs = server.api('GET', f'/api/logs/?poste={poste["id"]}&action=deconnexion_poste')
+        assert logs['count'] == 1
+    finally:
+        server.stop()
