@@ -127,6 +127,7 @@ def cmd_backup(config, args):
     from appliance.backup import service
     from appliance.clock import MonotonicClock
     open_database(config)
+    log.addHandler(logging.NullHandler())   # the outcome is told below, in one line
     progress = TerminalProgress()
     with db.database.connection_context():
         try:
