@@ -62,3 +62,13 @@ def live(tmp_path):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope='module')
+def browser():
+    """Headless Chromium for the page tests (tests/browser.py), one per test module."""
+    from tests.browser import launch, sync_playwright
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()

@@ -190,3 +190,14 @@ def log_actions(**filters):
         for name, value in filters.items():
             query = query.where(getattr(Log, name) == value)
         return [entry.action for entry in query]
+
+
+def fill(template, world):
+    """A route or body template ("/api/postes/{p}/") with the ids of `world` put in; a template
+    that is exactly one placeholder of digits becomes a number."""
+    if isinstance(template, str):
+        text = template.format(**world)
+        return int(text) if template.startswith('{') and text.isdigit() else text
+    if isinstance(template, dict):
+        return {k: fill(v, world) for k, v in template.items()}
+    return template

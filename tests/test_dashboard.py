@@ -3,32 +3,14 @@ over their WebSocket. Few tests, each a whole desk scenario; explicit waits only
 import json
 import os
 import re
-import shutil
 
 import pytest
 
+from tests.browser import expect
 from tests.live import kiosk, recv_action
 
-CHROMIUM = '/usr/bin/chromium'
-CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-                 '--disable-component-update', '--disable-sync', '--no-first-run', '--lang=fr-FR']
 STATIC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'static')
 PASSWORD = 'Accueil-Mediatheque-2026'
-
-# CI installs Playwright and Chromium; a developer without them still runs everything else.
-if not os.environ.get('CI'):
-    pytest.importorskip('playwright.sync_api')
-    if not shutil.which(CHROMIUM):
-        pytest.skip('needs Chromium (apt-get install chromium)', allow_module_level=True)
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
-
-
-@pytest.fixture(scope='module')
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

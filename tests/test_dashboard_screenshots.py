@@ -16,8 +16,8 @@ from tests.live import kiosk, recv_action
 
 if not os.environ.get('DASHBOARD_SCREENSHOTS'):
     pytest.skip('set DASHBOARD_SCREENSHOTS=1 to write docs/screenshots/', allow_module_level=True)
-from tests.test_dashboard import CHROMIUM, CHROMIUM_ARGS, PASSWORD, log_in  # noqa: E402
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, expect, sync_playwright  # noqa: E402
+from tests.test_dashboard import PASSWORD, log_in  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'docs', 'screenshots')
 POSTES = [('Poste 1', 'Salle multimédia'), ('Poste 2', 'Salle multimédia'), ('Poste 3', 'Salle multimédia'),

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from tests import support
-from tests.support import log_actions
+from tests.support import fill, log_actions
 from tests.test_utilisateurs import multipart, png_bytes
 
 MIB = 1024 * 1024
@@ -33,14 +33,6 @@ def world(client, admin, admin_token):
     compte = support.make_compte('cible')
     return {'p': poste['id'], 'u': visitor['id'], 'c': compte.id}
 
-
-def fill(template, world):
-    if isinstance(template, str):
-        text = template.format(**world)
-        return int(text) if template.startswith('{') and text.isdigit() else text
-    if isinstance(template, dict):
-        return {k: fill(v, world) for k, v in template.items()}
-    return template
 
 
 def assert_json_error(response, status):

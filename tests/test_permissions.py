@@ -2,7 +2,7 @@
 import pytest
 
 from tests import support
-from tests.support import PASSWORD, log_actions
+from tests.support import PASSWORD, fill, log_actions
 
 STAFF, ADMIN = 'staff', 'admin'
 
@@ -54,14 +54,6 @@ def world(client, admin, staff, admin_token):
     return {'p': poste['id'], 'u': visitor['id'], 'u2': other['id'], 's': session['id'], 'c': compte.id,
             'l': log_id, 'kiosk_token': poste['kiosk_token']}
 
-
-def fill(template, world):
-    if isinstance(template, str):
-        text = template.format(**world)
-        return int(text) if template.startswith('{') and text.isdigit() else text
-    if isinstance(template, dict):
-        return {k: fill(v, world) for k, v in template.items()}
-    return template
 
 
 def call(client, world, route, **kw):
