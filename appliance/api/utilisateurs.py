@@ -153,6 +153,18 @@ def routes(app, ctx):
             except FileNotFoundError:
                 pass
 
+    def replace_photo(u, name, compte, details):
+        """Point the visitor at photo file `name` (or none), then delete the previous file."""
+        old = u.photo
+        now = ctx.clock.now()
+        with writing():
+            u.photo = name
+            u.updated_at = now
+            u.save(only=[Utilisateur.photo, Utilisateur.updated_at])
+            audit.record('modification_utilisateur', now=now, operateur=compte, utilisateur=u,
+                         ip=client_ip(), details=details)
+        remove_photo_file(old)
+
     @app.post('/api/utilisateurs/<uid>/photo/')
     def upload_photo(uid):
         compte = require_staff(ctx)
@@ -174,15 +186,7 @@ def routes(app, ctx):
         name = f'{u.id}-{secrets.token_hex(8)}.{"jpg" if kind == "jpeg" else "png"}'
         with open(photo_path(name), 'wb') as f:
             f.write(data)
-        old = u.photo
-        now = ctx.clock.now()
-        with writing():
-            u.photo = name
-            u.updated_at = now
-            u.save(only=[Utilisateur.photo, Utilisateur.updated_at])
-            audit.record('modification_utilisateur', now=now, operateur=compte, utilisateur=u,
-                         ip=client_ip(), details=f'Photo de {u.nom_complet} enregistrée.')
-        remove_photo_file(old)
+        replace_photo(u, name, compte, f'Photo de {u.nom_complet} enregistrée.')
         return utilisateur_json(u)
 
     @app.get('/api/utilisateurs/<uid>/photo/')
@@ -203,13 +207,5 @@ def routes(app, ctx):
         u = get_utilisateur(uid)
         if not u.photo:
             raise NotFound(NO_PHOTO)
-        old = u.photo
-        now = ctx.clock.now()
-        with writing():
-            u.photo = None
-            u.updated_at = now
-            u.save(only=[Utilisateur.photo, Utilisateur.updated_at])
-            audit.record('modification_utilisateur', now=now, operateur=compte, utilisateur=u,
-                         ip=client_ip(), details=f'Photo de {u.nom_complet} supprimée.')
-        remove_photo_file(old)
+        replace_photo(u, None, compte, f'Photo de {u.nom_complet} supprimée.')
         return no_content()
