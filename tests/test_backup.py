@@ -337,6 +337,14 @@ def test_any_change_to_an_encrypted_archive_is_detected(encrypted):
     refused(encrypted, PASSPHRASE, reason='tampered')
 
 
+def test_the_passphrase_is_compared_as_unicode_text(ctx, desk, tmp_path):
+    composed, decomposed = 'bibliothèque municipale', 'bibliothe\u0300que municipale'
+    config = support.make_config(tmp_path, BACKUP_PASSPHRASE=composed)
+    with db.database.connection_context():
+        path = service.run(config, now=ctx.clock.now()).path
+    assert archive.read(path, decomposed)['tables']['poste']['rows'] == 2
+
+
 def test_each_archive_has_its_own_salt_and_nonce(ctx, desk, tmp_path):
     config = support.make_config(tmp_path, BACKUP_PASSPHRASE=PASSPHRASE)
     with db.database.connection_context():

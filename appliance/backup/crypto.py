@@ -16,6 +16,7 @@ the tag (archive.py reads it to the end before anything is used).
 import hmac
 import os
 import struct
+import unicodedata
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -38,7 +39,9 @@ class EnvelopeError(Exception):
 
 
 def _derive(passphrase, salt, log2_n, r, p):
-    out = Scrypt(salt=salt, length=64, n=2 ** log2_n, r=r, p=p).derive(passphrase.encode('utf-8'))
+    # NFC: "è" typed on one keyboard and on another must be the same passphrase.
+    secret = unicodedata.normalize('NFC', passphrase).encode('utf-8')
+    out = Scrypt(salt=salt, length=64, n=2 ** log2_n, r=r, p=p).derive(secret)
     return out[:32], out[32:]
 
 

@@ -149,7 +149,7 @@ def _move_sequences_past_restored_ids():
 
 
 class _Inserter:
-    """Rows into the live database, with the driver's executemany (one statement, many rows)."""
+    """Rows into the live database, many at a time."""
 
     def __init__(self, manifest, progress):
         self.total = sum(spec['rows'] for spec in manifest['tables'].values())
@@ -173,11 +173,16 @@ class _Inserter:
     def insert(self, table, columns, rows):
         if not rows:
             return
-        if db.is_sqlite():
-            rows = [tuple(tables.sqlite_value(v) for v in row) for row in rows]
-        marks = ', '.join([db.database.param] * len(columns))
         names = ', '.join(f'"{c}"' for c in columns)
-        db.database.cursor().executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)
+        if db.is_sqlite():
+            marks = ', '.join('?' * len(columns))
+            db.database.cursor().executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})',
+                                             [tuple(tables.sqlite_value(v) for v in row) for row in rows])
+        else:
+            # COPY: one stream for many rows (executemany costs a round trip per row under gevent).
+            with db.database.cursor().copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row(row)
         self.done += len(rows)
         if self.progress:
             self.progress(f'Restauration : {self.done * 100 // max(self.total, 1)} % des lignes')

@@ -1,10 +1,12 @@
 """One consistent read of the live database, taken while the service keeps running.
 
 It runs in gevent's thread pool on a connection of its own, never the application's pool:
-- SQLite: one read transaction in WAL mode sees a single point in time and blocks no writer;
+- SQLite: one read transaction in WAL mode sees a single point in time and blocks no writer; rows
+  come in batches packed as JSON by SQLite itself;
 - PostgreSQL: one REPEATABLE READ, READ ONLY transaction, rows streamed by a server-side cursor.
 `source()` is called on the event loop and says how to connect; `open_snapshot()` in the worker.
 """
+import json
 import re
 import sqlite3
 
@@ -44,10 +46,6 @@ class Snapshot:
     def count(self, table):
         return self._query(f'SELECT COUNT(*) FROM {_quote(table)}')[0][0]
 
-    def select_sql(self, table, column_names):
-        cols = ', '.join(_quote(c) for c in column_names)
-        return f'SELECT {cols} FROM {_quote(table)} ORDER BY {_quote(column_names[0])}'
-
     def __enter__(self):
         return self
 
@@ -68,12 +66,20 @@ class SqliteSnapshot(Snapshot):
         return self.conn.execute(sql).fetchall()
 
     def rows(self, table, column_names):
-        cursor = self.conn.execute(self.select_sql(table, column_names))
+        # Each batch comes as one JSON text built by SQLite (keys after the last batch's): Python's
+        # sqlite3 lets go of the GIL for every row it steps and waits to get it back each time; with
+        # the event loop busy serving requests, that made a backup five times slower.
+        cols = ', '.join(_quote(c) for c in column_names)
+        key = _quote(column_names[0])
+        batch = f'SELECT {cols} FROM {_quote(table)} {{}} ORDER BY {key} LIMIT {BATCH}'
+        sql = f'SELECT json_group_array(json_array({cols})), max({key}), count(*) FROM ({{}})'
+        last, where = (), ''
         while True:
-            batch = cursor.fetchmany(BATCH)
-            if not batch:
+            packed, last_key, count = self.conn.execute(sql.format(batch.format(where)), last).fetchone()
+            if not count:
                 return
-            yield from batch
+            yield from json.loads(packed)
+            last, where = (last_key,), f'WHERE {key} > ?'
 
     def close(self):
         self.conn.close()
@@ -97,7 +103,8 @@ class PostgresSnapshot(Snapshot):
         self._cursors += 1
         with self.conn.cursor(name=f'backup_{self._cursors}') as cursor:
             cursor.itersize = BATCH
-            cursor.execute(self.select_sql(table, column_names))
+            cols = ', '.join(_quote(c) for c in column_names)
+            cursor.execute(f'SELECT {cols} FROM {_quote(table)} ORDER BY {_quote(column_names[0])}')
             yield from cursor
 
     def close(self):
