@@ -149,12 +149,12 @@ def cmd_backups(config, args):
     from appliance.backup import service
     progress = TerminalProgress()
     rows = []
-    for destination, name, path, size, created in service.catalog(config):
-        verdict = service.check(path, config.backup_passphrase, progress)
+    for destination, found in service.catalog(config):
+        verdict = service.check(found.path, config.backup_passphrase, progress)
         progress.done()
-        local = created.replace(tzinfo=timezone.utc).astimezone()
-        rows.append((f'{local:%d/%m/%Y %H:%M}', f'{size / 1_000_000:.1f} Mo'.replace('.', ','),
-                     'oui' if verdict is None else f'NON : {verdict}', destination, name))
+        local = found.created_at.replace(tzinfo=timezone.utc).astimezone()
+        rows.append((f'{local:%d/%m/%Y %H:%M}', f'{found.size / 1_000_000:.1f} Mo'.replace('.', ','),
+                     'oui' if verdict is None else f'NON : {verdict}', destination, found.name))
     if not rows:
         print('Aucune sauvegarde dans ' + ' ni dans '.join(folder for _, folder in service.destinations(config)) + '.')
         return 0

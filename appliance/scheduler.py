@@ -16,7 +16,7 @@ from huey.consumer import Consumer
 from huey.consumer import Scheduler as HueyScheduler
 
 from appliance import audit, db
-from appliance.backup import service as backup_service, store as backup_store
+from appliance.backup import service as backup_service
 from appliance.models import State
 
 log = logging.getLogger(__name__)
@@ -128,8 +128,7 @@ class Scheduler:
         count = audit.purge(now - timedelta(days=config.log_retention_days), now=now)
         log.info('purge: %d audit entries older than %d days deleted', count,
                  config.log_retention_days)
-        for _, folder in backup_service.destinations(config):
-            deleted = backup_store.prune(folder, config.backup_keep, config.log_retention_days, now)
+        for folder, deleted in backup_service.prune_everywhere(config, now):
             if deleted:
                 log.info('purge: %d backup archive(s) removed from %s', len(deleted), folder)
         return count

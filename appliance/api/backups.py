@@ -1,6 +1,4 @@
 """Backups for the dashboard, admin only: list, run one now, download (docs/backup.md)."""
-import os
-
 import bottle
 
 from appliance import audit, db
@@ -30,15 +28,12 @@ def routes(app, ctx):
     def list_backups():
         """`verified` is null while an archive this process has not read yet is being checked."""
         require_admin(ctx)
-        items = [archive_json(destination, name, size, when,
-                              service.known_verdict(path, config.backup_passphrase))
-                 for destination, name, path, size, when in service.catalog(config)]
+        items = [archive_json(destination, found.name, found.size, found.created_at,
+                              service.known_verdict(found, config.backup_passphrase))
+                 for destination, found in service.catalog(config)]
         page = paginate_list(items)
-        if config.backup_usb_dir:
-            page['usb'] = {'folder': config.backup_usb_dir,
-                           'problem': store.usb_problem(config.backup_usb_dir, config.backup_dir)}
-        else:
-            page['usb'] = None
+        page['usb'] = {'folder': config.backup_usb_dir, 'problem': service.usb_problem(config)} \
+            if config.backup_usb_dir else None
         return page
 
     @app.post('/api/backups/')
@@ -53,13 +48,10 @@ def routes(app, ctx):
     @app.get('/api/backups/<name>/')
     def download_backup(name):
         admin = require_admin(ctx)
-        if not store.NAME.fullmatch(name):   # a strict name: nothing else can reach the disk
+        where = service.find(config, name) if store.NAME.fullmatch(name) else None
+        if where is None:   # a strict name: nothing else can reach the disk
             raise NotFound('Sauvegarde introuvable.')
-        for destination, folder in service.destinations(config):
-            if os.path.isfile(os.path.join(folder, name)):
-                break
-        else:
-            raise NotFound('Sauvegarde introuvable.')
+        destination, folder = where
         with db.writing():
             audit.record('sauvegarde', now=ctx.clock.now(), operateur=admin, ip=client_ip(),
                          details=f'Sauvegarde {name} téléchargée.',

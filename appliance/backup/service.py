@@ -4,6 +4,9 @@ The archive is written and read back in gevent's thread pool (GUIDE pitfall 7), 
 its own connection: requests keep being answered while it runs. Then it is copied to the stick when
 one is configured, the folders are rotated, and the outcome is written down: one `sauvegarde` audit
 entry, and the time of the last success that /api/health/ reports on.
+
+Whatever touches the stick's folder runs in the thread pool too: behind an automount, looking at
+an absent stick can wait for the device's timeout, and the event loop must not wait with it.
 """
 import logging
 import os
@@ -97,7 +100,7 @@ def _run(config, now, to, progress):
     result = Result(name, path, size, now, bool(passphrase), manifest)
     if to is None:
         if config.backup_usb_dir:
-            result.usb_path, result.usb_problem = _copy_to_usb(config, result, sha256)
+            result.usb_path, result.usb_problem = offload(_copy_to_usb, config, result, sha256)
         store.prune(local_dir, config.backup_keep, config.log_retention_days, now, spare=(name,))
     return result
 
@@ -126,7 +129,7 @@ def _copy_to_usb(config, result, sha256):
     problem = store.usb_problem(usb_dir, os.path.dirname(result.path), needed=result.size)
     if problem is None:
         try:
-            copy = offload(store.copy, result.path, usb_dir, result.name, sha256)
+            copy = store.copy(result.path, usb_dir, result.name, sha256)
         except OSError as exc:
             problem = f'clé USB {usb_dir} : {store.describe_os_error(exc)}'
         except store.DestinationError as exc:
@@ -203,24 +206,18 @@ def freshness(now):
 
 # -- which archives verify ------------------------------------------------------------------------
 
-_verdicts = {}        # (path, size, mtime) -> None when the file verifies, else why not
+_verdicts = {}        # (path, size, mtime_ns) -> None when the file verifies, else why not
 _checking = set()
 _one_check = Semaphore(1)
 UNKNOWN = object()
 
 
-def _file_key(path):
+def remember(path, verdict):
     try:
         st = os.stat(path)
     except OSError:
-        return None
-    return path, st.st_size, st.st_mtime_ns
-
-
-def remember(path, verdict):
-    key = _file_key(path)
-    if key is not None:
-        _verdicts[key] = verdict
+        return
+    _verdicts[path, st.st_size, st.st_mtime_ns] = verdict
 
 
 def check(path, passphrase, progress=None):
@@ -235,15 +232,15 @@ def check(path, passphrase, progress=None):
     return verdict
 
 
-def known_verdict(path, passphrase):
-    """The verdict this process holds on `path`, or UNKNOWN while it is checked in the background
-    (so a list of archives costs no rereading of a stick full of them)."""
-    key = _file_key(path)
+def known_verdict(found, passphrase):
+    """The verdict this process holds on an archive found by catalog(), or UNKNOWN while it is
+    checked in the background (so a list of archives costs no rereading of a stick full of them)."""
+    key = (found.path, found.size, found.mtime_ns)
     if key in _verdicts:
         return _verdicts[key]
-    if key is not None and key not in _checking:
+    if key not in _checking:
         _checking.add(key)
-        gevent.spawn(_check_in_background, key, path, passphrase)
+        gevent.spawn(_check_in_background, key, found.path, passphrase)
     return UNKNOWN
 
 
@@ -263,9 +260,41 @@ def destinations(config):
     return found
 
 
+def _catalog(config):
+    items = [(label, found) for label, folder in destinations(config) for found in store.archives(folder)]
+    return sorted(items, key=lambda item: (item[1].created_at, item[0] == 'local'), reverse=True)
+
+
 def catalog(config):
-    """[(destination, name, path, size, created_at)] of every archive, newest first."""
-    items = [(label, name, path, size, when)
-             for label, folder in destinations(config)
-             for name, path, size, when in store.archives(folder)]
-    return sorted(items, key=lambda item: (item[4], item[0] == 'local'), reverse=True)
+    """[(destination, store.Archive)] of every archive, newest first."""
+    return offload(_catalog, config)
+
+
+def usb_problem(config):
+    """Why the stick could not take a backup now (None when it could, or when there is none)."""
+    if not config.backup_usb_dir:
+        return None
+    return offload(store.usb_problem, config.backup_usb_dir, config.backup_dir)
+
+
+def _find(config, name):
+    for label, folder in destinations(config):
+        if os.path.isfile(os.path.join(folder, name)):
+            return label, folder
+    return None
+
+
+def find(config, name):
+    """(destination, folder) of the archive `name` (a checked name), or None."""
+    return offload(_find, config, name)
+
+
+def _prune_everywhere(config, now):
+    return [(folder, store.prune(folder, config.backup_keep, config.log_retention_days, now))
+            for _, folder in destinations(config)]
+
+
+def prune_everywhere(config, now):
+    """The daily purge: archives past BACKUP_KEEP or LOG_RETENTION_DAYS go, in every folder.
+    Returns [(folder, names deleted)]."""
+    return offload(_prune_everywhere, config, now)

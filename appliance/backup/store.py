@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import time
+from collections import namedtuple
 from datetime import datetime, timedelta
 
 from gevent.monkey import get_original
@@ -22,6 +23,9 @@ STALE_TEMP_SECONDS = 6 * 3600
 # gevent's os.close only closes a folder once its event loop turns; in a pool thread that psycopg gave
 # a loop of its own, it never turns again, and the folder would stay open (a stick busy for good).
 _close_folder = get_original('os', 'close')
+
+
+Archive = namedtuple('Archive', 'name path size created_at mtime_ns')
 
 
 class DestinationError(Exception):
@@ -47,7 +51,7 @@ def created_at(name):
 
 
 def archives(directory):
-    """[(name, path, size, created_at)] of the archives in `directory`, newest first."""
+    """[Archive] in `directory`, newest first."""
     try:
         entries = list(os.scandir(directory))
     except OSError:
@@ -56,10 +60,11 @@ def archives(directory):
     for entry in entries:
         when = created_at(entry.name)
         if when is not None and entry.is_file(follow_symlinks=False):
-            match = NAME.fullmatch(entry.name)
-            found.append((when, int(match.group(3) or 1), entry.name, entry.path, entry.stat().st_size))
-    found.sort(reverse=True)
-    return [(name, path, size, when) for when, _, name, path, size in found]
+            st = entry.stat()
+            rank = int(NAME.fullmatch(entry.name).group(3) or 1)
+            found.append((when, rank, Archive(entry.name, entry.path, st.st_size, when, st.st_mtime_ns)))
+    found.sort(key=lambda item: item[:2], reverse=True)
+    return [archive for _, _, archive in found]
 
 
 def ensure_local(directory):
@@ -180,12 +185,12 @@ def prune(directory, keep, max_age_days, now, spare=()):
     files left by an interrupted backup. Returns the names deleted."""
     deleted = []
     oldest = now - timedelta(days=max_age_days)
-    for index, (name, path, _, when) in enumerate(archives(directory)):
-        if name in spare:
+    for index, archive in enumerate(archives(directory)):
+        if archive.name in spare:
             continue
-        if index >= keep or when < oldest:
-            remove_quietly(path)
-            deleted.append(name)
+        if index >= keep or archive.created_at < oldest:
+            remove_quietly(archive.path)
+            deleted.append(archive.name)
     try:
         entries = list(os.scandir(directory))
     except OSError:
