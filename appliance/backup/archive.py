@@ -17,6 +17,7 @@ import os
 import re
 import tarfile
 import zlib
+from datetime import timezone
 
 from appliance.backup import crypto, tables
 from appliance.clock import iso
@@ -79,7 +80,7 @@ def write(out, snap, photos_dir, *, passphrase, created_at, app_version, progres
     Returns (manifest, size, sha256 of the file's bytes, names of photos missing from the disk)."""
     hashing = _HashingFile(out)
     sink = crypto.EncryptingWriter(hashing, passphrase) if passphrase else hashing
-    mtime = int(created_at.timestamp())
+    mtime = int(created_at.replace(tzinfo=timezone.utc).timestamp())
     gz = gzip.GzipFile(filename='', mode='wb', fileobj=sink, compresslevel=COMPRESS_LEVEL, mtime=mtime)
     tar = tarfile.open(fileobj=gz, mode='w|', format=tarfile.PAX_FORMAT)
     files = {}
@@ -92,30 +93,23 @@ def write(out, snap, photos_dir, *, passphrase, created_at, app_version, progres
 
     layout = tables.layout()
     total = sum(snap.count(table) for table in layout) or 1
-    done, photo_names, saved_tables = 0, [], {}
+    done, photo_names, saved_tables = 0, set(), {}
     for table, cols in layout.items():
         names = [name for name, _ in cols]
-        encode = tables.encoder([kind for _, kind in cols])
-        photo_index = names.index(PHOTO_COLUMN[1]) if table == PHOTO_COLUMN[0] else None
-        lines, part, count = [], 0, 0
-        for row in snap.rows(table, names):
-            if photo_index is not None and row[photo_index]:
-                photo_names.append(row[photo_index])
-            lines.append(_dumps(encode(row)))
-            if len(lines) == ROWS_PER_MEMBER:
-                part += 1
-                add(f'data/{table}/{part:05d}.jsonl', ('\n'.join(lines) + '\n').encode('utf-8'))
-                count, done, lines = count + len(lines), done + len(lines), []
-                if progress:
-                    progress(f'Sauvegarde : {done * 100 // total} % des lignes')
-        if lines:
-            part += 1
+        rows = snap.rows(table, names)
+        if table == PHOTO_COLUMN[0]:
+            rows = _noting(rows, names.index(PHOTO_COLUMN[1]), photo_names)
+        count = 0
+        for part, lines in enumerate(_chunks(rows, tables.encoder([kind for _, kind in cols])), 1):
             add(f'data/{table}/{part:05d}.jsonl', ('\n'.join(lines) + '\n').encode('utf-8'))
-            count, done = count + len(lines), done + len(lines)
+            count += len(lines)
+            if progress:
+                progress(f'Sauvegarde : {(done + count) * 100 // total} % des lignes')
+        done += count
         saved_tables[table] = {'columns': [list(c) for c in cols], 'rows': count}
 
     missing = []
-    for name in sorted(set(photo_names)):
+    for name in sorted(photo_names):
         try:
             if not PHOTO_NAME.match(name):
                 raise FileNotFoundError(name)
@@ -146,6 +140,26 @@ def write(out, snap, photos_dir, *, passphrase, created_at, app_version, progres
     if passphrase:
         sink.finish()
     return manifest, hashing.size, hashing.sha256.hexdigest(), missing
+
+
+def _chunks(rows, encode):
+    """The rows as JSON lines, ROWS_PER_MEMBER at a time."""
+    lines = []
+    for row in rows:
+        lines.append(_dumps(encode(row)))
+        if len(lines) == ROWS_PER_MEMBER:
+            yield lines
+            lines = []
+    if lines:
+        yield lines
+
+
+def _noting(rows, index, names):
+    """The rows unchanged; the photo file named in column `index` of each is added to `names`."""
+    for row in rows:
+        if row[index]:
+            names.add(row[index])
+        yield row
 
 
 # -- reading ------------------------------------------------------------------------------------

@@ -148,38 +148,52 @@ def _move_sequences_past_restored_ids():
             db.database.execute_sql('SELECT setval(%s, %s, true)', (sequence, target))
 
 
+def _decoders(manifest):
+    return {table: tables.decoder([kind for _, kind in spec['columns']])
+            for table, spec in manifest['tables'].items()}
+
+
+def _decode_member(decoders, table, data):
+    """The rows of one data member as Python values; RestoreError at the first that does not fit."""
+    decode = decoders.get(table)
+    if decode is None:
+        raise RestoreError(f'archive invalide : table {table} inattendue')
+    rows = []
+    for number, line in enumerate(data.splitlines(), 1):
+        try:
+            rows.append(decode(json.loads(line)))
+        except (ValueError, tables.BadValue) as exc:
+            raise RestoreError(f'archive invalide : table {table}, ligne {number} ({exc})') from None
+    return rows
+
+
+def _insert_sqlite(database, table, columns, rows):
+    names = ', '.join(f'"{c}"' for c in columns)
+    marks = ', '.join('?' * len(columns))
+    database.cursor().executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})',
+                                  [tuple(tables.sqlite_value(v) for v in row) for row in rows])
+
+
 class _Inserter:
     """Rows into the live database, many at a time."""
 
     def __init__(self, manifest, progress):
         self.total = sum(spec['rows'] for spec in manifest['tables'].values())
         self.done, self.progress = 0, progress
-        self.decoders = {table: tables.decoder([kind for _, kind in spec['columns']])
-                         for table, spec in manifest['tables'].items()}
+        self.decoders = _decoders(manifest)
         self.columns = {table: [name for name, _ in cols] for table, cols in tables.layout().items()}
 
     def insert_member(self, table, data):
-        decode = self.decoders.get(table)
-        if decode is None:
-            raise RestoreError(f'archive invalide : table {table} inattendue')
-        rows = []
-        for number, line in enumerate(data.splitlines(), 1):
-            try:
-                rows.append(decode(json.loads(line)))
-            except (ValueError, tables.BadValue) as exc:
-                raise RestoreError(f'archive invalide : table {table}, ligne {number} ({exc})') from None
-        self.insert(table, self.columns[table], rows)
+        self.insert(table, self.columns[table], _decode_member(self.decoders, table, data))
 
     def insert(self, table, columns, rows):
         if not rows:
             return
-        names = ', '.join(f'"{c}"' for c in columns)
         if db.is_sqlite():
-            marks = ', '.join('?' * len(columns))
-            db.database.cursor().executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})',
-                                             [tuple(tables.sqlite_value(v) for v in row) for row in rows])
+            _insert_sqlite(db.database, table, columns, rows)
         else:
             # COPY: one stream for many rows (executemany costs a round trip per row under gevent).
+            names = ', '.join(f'"{c}"' for c in columns)
             with db.database.cursor().copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
                 for row in rows:
                     copy.write_row(row)
@@ -216,22 +230,11 @@ def _stage(path, manifest, passphrase, save_photo, data_dir, migrations_dir):
             if sorted(found) != sorted(name for name, _ in spec['columns']):
                 raise RestoreError(f'archive incohérente : la table {table} ne correspond pas au schéma '
                                    f'{manifest["schema_version"]}')
-        decoders = {table: tables.decoder([kind for _, kind in spec['columns']])
-                    for table, spec in manifest['tables'].items()}
+        decoders = _decoders(manifest)
 
         def insert_member(table, data):
-            if table not in decoders:
-                raise RestoreError(f'archive invalide : table {table} inattendue')
-            columns = [name for name, _ in manifest['tables'][table]['columns']]
-            rows = []
-            for number, line in enumerate(data.splitlines(), 1):
-                try:
-                    rows.append(tuple(tables.sqlite_value(v) for v in decoders[table](json.loads(line))))
-                except (ValueError, tables.BadValue) as exc:
-                    raise RestoreError(f'archive invalide : table {table}, ligne {number} ({exc})') from None
-            names = ', '.join(f'"{c}"' for c in columns)
-            marks = ', '.join('?' * len(columns))
-            stage.cursor().executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)
+            rows = _decode_member(decoders, table, data)
+            _insert_sqlite(stage, table, [name for name, _ in manifest['tables'][table]['columns']], rows)
 
         with stage.atomic():
             if archive.read(path, passphrase, on_rows=insert_member, on_photo=save_photo) != manifest:
