@@ -3,9 +3,10 @@
 python -m bench.backup [--logs 1000000] [--visitors 10000] [--engine sqlite|postgresql|both]
 
 For each engine: a live appliance on loopback with `--logs` audit entries and `--visitors` visitors
-(bulk inserts), two threads sending GET /api/health/ and GET /api/auth/me/ one after another,
-first alone (baseline) then during POST /api/backups/; then the service is stopped and
-`poste-public restore --yes` puts the archive back. Everything is bounded by the size asked for.
+(bulk inserts); two threads sending GET /api/health/ and GET /api/auth/me/ one after another for
+5 s (baseline); one POST /api/backups/ alone ("backup"), then one while those threads keep going
+("loaded", with their latencies); then the service is stopped and `poste-public restore --yes`
+puts the archive back. Everything is bounded by the size asked for.
 PostgreSQL is DATABASE_URL when it points at one, else postgresql://postgres@127.0.0.1:5432/test.
 """
 import argparse
@@ -49,6 +50,16 @@ def hammer(server, seconds=None, until=None):
     return workers, latencies
 
 
+def backup(server):
+    """(seconds, archive) of one POST /api/backups/."""
+    started = time.monotonic()
+    request = urllib.request.Request(server.base_url + '/api/backups/', data=b'', method='POST',
+                                     headers={'Authorization': f'Bearer {server.admin_token()}'})
+    with urllib.request.urlopen(request, timeout=3600) as answer:
+        assert answer.status == 201
+        return time.monotonic() - started, json.loads(answer.read())
+
+
 def summary(latencies):
     values = sorted(l for l, _ in latencies)
     return {'count': len(values), 'p50': statistics.median(values) * 1000,
@@ -69,27 +80,20 @@ def run(engine, logs, visitors):
     server.start()
     server.admin_token()
     server.stop()
-    started = time.monotonic()
     fill(server, logs=logs, visitors=visitors)
-    filled = time.monotonic() - started
     server.start()
     try:
         workers, idle = hammer(server, seconds=5)
         for worker in workers:
             worker.join()
+        alone, _ = backup(server)
         done = threading.Event()
         workers, busy = hammer(server, until=done)
         time.sleep(0.5)
-        started = time.monotonic()
-        request = urllib.request.Request(server.base_url + '/api/backups/', data=b'', method='POST',
-                                         headers={'Authorization': f'Bearer {server.admin_token()}'})
-        with urllib.request.urlopen(request, timeout=3600) as answer:
-            status, made = answer.status, json.loads(answer.read())
-        backup_seconds = time.monotonic() - started
+        loaded, made = backup(server)
         done.set()
         for worker in workers:
             worker.join()
-        assert status == 201, made
     finally:
         server.stop()
     path = os.path.join(directory, 'backups', made['name'])
@@ -103,7 +107,7 @@ def run(engine, logs, visitors):
     if engine == 'postgresql':
         support._pg_execute(base, 'DROP SCHEMA IF EXISTS benchbackup CASCADE')
     subprocess.run(['rm', '-rf', directory])
-    return {'engine': engine, 'fill': filled, 'backup': backup_seconds, 'restore': restore_seconds,
+    return {'engine': engine, 'alone': alone, 'loaded': loaded, 'restore': restore_seconds,
             'size': made['size'], 'idle': summary(idle), 'busy': summary(busy)}
 
 
@@ -117,13 +121,14 @@ def main():
     results = [run(engine, args.logs, args.visitors) for engine in engines]
 
     print(f'\n{args.logs:,} audit entries, {args.visitors:,} visitors')
-    print(f'{"engine":<12}{"archive":>10}{"backup":>9}{"restore":>9}   {"requests":<10}'
-          f'{"count":>7}{"p50 ms":>8}{"p99 ms":>8}{"max ms":>8}')
+    print(f'{"engine":<12}{"archive":>10}{"backup":>9}{"loaded":>9}{"restore":>9}   {"requests":<10}'
+          f'{"count":>7}{"errors":>7}{"p50 ms":>8}{"p99 ms":>8}{"max ms":>8}')
     for r in results:
-        figures = (f'{r["engine"]:<12}{r["size"] / 1e6:>7.1f} MB{r["backup"]:>7.1f} s{r["restore"]:>7.1f} s',
-                   ' ' * 40)
+        figures = (f'{r["engine"]:<12}{r["size"] / 1e6:>7.1f} MB{r["alone"]:>7.1f} s{r["loaded"]:>7.1f} s'
+                   f'{r["restore"]:>7.1f} s', ' ' * 49)
         for line, (label, s) in zip(figures, (('idle', r['idle']), ('in backup', r['busy']))):
-            print(f'{line}   {label:<10}{s["count"]:>7}{s["p50"]:>8.1f}{s["p99"]:>8.1f}{s["max"]:>8.1f}')
+            print(f'{line}   {label:<10}{s["count"]:>7}{s["errors"]:>7}{s["p50"]:>8.1f}{s["p99"]:>8.1f}'
+                  f'{s["max"]:>8.1f}')
 
 if __name__ == '__main__':
     main()
