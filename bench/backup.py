@@ -19,7 +19,6 @@ import threading
 import time
 import urllib.request
 
-import bench.common  # noqa: F401  (puts the repository on sys.path)
 from tests import support
 from tests.live import LiveServer
 from tests.test_backup_live import fill
