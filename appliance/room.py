@@ -61,13 +61,16 @@ class Room:
         elif self._stale:
             ids, self._stale = self._stale, set()
             postes = list(Poste.select().where(Poste.id.in_(list(ids))))
-            for poste_id in ids:
-                self._entries.pop(poste_id, None)
         else:
             return
         running = running_sessions(ids)
         entries = {} if ids is None else self._entries
+        names = {pid: entries[pid][0].nom for pid in ids or () if pid in entries}
+        for poste_id in ids or ():
+            entries.pop(poste_id, None)
         for poste in postes:
             entries[poste.id] = (poste, running.get(poste.id), poste_fields(poste))
         self._entries = entries
-        self._order = sorted(entries, key=lambda pid: (entries[pid][0].nom, pid))
+        # Sort again only when a poste came, went or was renamed (not on every session change).
+        if ids is None or names != {pid: entries[pid][0].nom for pid in ids if pid in entries}:
+            self._order = sorted(entries, key=lambda pid: (entries[pid][0].nom, pid))

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from peewee import JOIN, IntegrityError
 
-from appliance import audit, events
+from appliance import audit, db, events
 from appliance.clock import deadline, due_warnings, passed_thresholds, remaining_seconds, warning_message
 from appliance.db import writing
 from appliance.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
@@ -452,9 +452,12 @@ class Desk:
         seen = dict(self.last_seen)
         if not seen:
             return
+        # One statement run for every poste (executemany): a thousand kiosks must not hold the
+        # write lock, and the whole process, while a thousand queries are built one by one.
+        sql, _ = Poste.update(derniere_connexion=None).where(Poste.id == 0).sql()
+        rows = [(Poste.derniere_connexion.db_value(when), poste_id) for poste_id, when in seen.items()]
         with writing():
-            for poste_id, when in seen.items():
-                Poste.update(derniere_connexion=when).where(Poste.id == poste_id).execute()
+            db.database.cursor().executemany(sql, rows)
 
     def silent_postes(self):
         """Ids of postes whose last heartbeat is older than HEARTBEAT_TIMEOUT."""

@@ -100,6 +100,7 @@ class Scheduler:
             desk.expire_due()
             for poste_id in desk.silent_postes():
                 desk.kiosk_disconnected(poste_id)
+                gevent.sleep(0)   # a power cut in the whole room must not stall the others
             if time.monotonic() - self._last_flush >= PRESENCE_FLUSH_SECONDS:
                 desk.flush_presence()
                 self._last_flush = time.monotonic()
