@@ -6,11 +6,29 @@ deactivation and password changes all go through that one switch.
 """
 import functools
 import secrets
+import sys
 from datetime import timedelta
 
 import bcrypt
 import gevent
-import jwt
+
+
+def _import_jwt():
+    """PyJWT imports `cryptography` whenever it is installed, for RSA and EC keys; we sign with
+    HS256 only. Importing it without them keeps about 6 MB out of the serving process (backups
+    load `cryptography` themselves when they encrypt or read an archive)."""
+    if 'cryptography' in sys.modules:
+        import jwt
+        return jwt
+    sys.modules['cryptography'] = None   # PyJWT then sees it as absent
+    try:
+        import jwt
+    finally:
+        del sys.modules['cryptography']
+    return jwt
+
+
+jwt = _import_jwt()
 
 from appliance import audit
 from appliance.clock import epoch_seconds

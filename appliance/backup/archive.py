@@ -19,7 +19,7 @@ import tarfile
 import zlib
 from datetime import timezone
 
-from appliance.backup import crypto, tables
+from appliance.backup import tables
 from appliance.clock import iso
 
 FORMAT_NAME = 'poste-public-backup'
@@ -44,6 +44,13 @@ MESSAGES = {
     'no_passphrase': 'archive chiffrée : définissez BACKUP_PASSPHRASE pour la lire',
     'newer_format': "archive créée par une version plus récente de Poste Public : mettez l'application à jour",
 }
+
+
+def _crypto():
+    # `cryptography` (several MB in memory) is loaded when an archive is encrypted or read, not
+    # by the serving process at start-up.
+    from appliance.backup import crypto
+    return crypto
 
 
 class ArchiveError(Exception):
@@ -79,7 +86,7 @@ def write(out, snap, photos_dir, *, passphrase, created_at, app_version, progres
 
     Returns (manifest, size, sha256 of the file's bytes, names of photos missing from the disk)."""
     hashing = _HashingFile(out)
-    sink = crypto.EncryptingWriter(hashing, passphrase) if passphrase else hashing
+    sink = _crypto().EncryptingWriter(hashing, passphrase) if passphrase else hashing
     mtime = int(created_at.replace(tzinfo=timezone.utc).timestamp())
     gz = gzip.GzipFile(filename='', mode='wb', fileobj=sink, compresslevel=COMPRESS_LEVEL, mtime=mtime)
     tar = tarfile.open(fileobj=gz, mode='w|', format=tarfile.PAX_FORMAT)
@@ -167,7 +174,7 @@ def _noting(rows, index, names):
 def encrypted(path):
     """True when the file starts like an encrypted archive."""
     with open(path, 'rb') as f:
-        return f.read(len(crypto.MAGIC)) == crypto.MAGIC
+        return f.read(len(_crypto().MAGIC)) == _crypto().MAGIC
 
 
 def read(path, passphrase, on_rows=None, on_photo=None, progress=None):
@@ -182,21 +189,21 @@ def read(path, passphrase, on_rows=None, on_photo=None, progress=None):
         raise ArchiveError('unreadable', exc.strerror) from None
     with f:
         size = os.fstat(f.fileno()).st_size
-        head = f.read(len(crypto.MAGIC))
+        head = f.read(len(_crypto().MAGIC))
         f.seek(0)
         if not head:
             raise ArchiveError('empty')
         envelope = None
-        if head == crypto.MAGIC:
+        if head == _crypto().MAGIC:
             try:
-                envelope = crypto.DecryptingReader(f, size, passphrase)
-            except crypto.EnvelopeError as exc:
+                envelope = _crypto().DecryptingReader(f, size, passphrase)
+            except _crypto().EnvelopeError as exc:
                 raise ArchiveError(exc.reason if exc.reason != 'format' else 'newer_format') from None
         elif not head.startswith(b'\x1f\x8b'):
             raise ArchiveError('foreign')
         try:
             return _read_payload(f, envelope, size, on_rows, on_photo, progress)
-        except crypto.EnvelopeError as exc:
+        except _crypto().EnvelopeError as exc:
             raise ArchiveError(exc.reason) from None
         except ArchiveError as exc:
             # Inside an encrypted archive, any damage shows first as garbage: say it plainly.
