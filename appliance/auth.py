@@ -96,6 +96,9 @@ class Authenticator:
         # Login id -> its live Compte, so a request costs no query. This process is the only one
         # that revokes logins or changes accounts, and every such change calls forget().
         self._live = {}
+        # Token -> its claims once the signature checked: a token never changes, and checking it
+        # again costs more than the rest of a typical request.
+        self._verified = {}
 
     # -- login, refresh, logout -------------------------------------------------------------
 
@@ -221,13 +224,18 @@ class Authenticator:
     def _decode(self, token, kind, check_expiry=True):
         if not isinstance(token, str) or not token or len(token) > 4096:
             raise Unauthorized('Jeton manquant ou invalide.')
-        try:
-            # Expiry is checked against our own clock (monotonic within the process), not time.time().
-            claims = jwt.decode(token, self.config.secret_key, algorithms=[ALGORITHM],
-                                options={'verify_exp': False,
-                                         'require': ['type', 'sub', 'sid', 'jti', 'exp']})
-        except jwt.PyJWTError:
-            raise Unauthorized('Jeton invalide.') from None
+        claims = self._verified.get(token)
+        if claims is None:
+            try:
+                # Expiry is checked below against our own clock (monotonic within the process).
+                claims = jwt.decode(token, self.config.secret_key, algorithms=[ALGORITHM],
+                                    options={'verify_exp': False,
+                                             'require': ['type', 'sub', 'sid', 'jti', 'exp']})
+            except jwt.PyJWTError:
+                raise Unauthorized('Jeton invalide.') from None
+            if len(self._verified) > 10000:
+                self._verified.clear()
+            self._verified[token] = claims
         if claims.get('type') != kind or not isinstance(claims.get('exp'), int):
             raise Unauthorized('Jeton invalide.')
         if check_expiry and claims['exp'] <= epoch_seconds(self.clock.now()):
