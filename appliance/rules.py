@@ -65,12 +65,13 @@ class Desk:
     def running_sessions(self, poste_ids=None):
         return running_sessions(poste_ids)
 
-    def presence(self, poste):
+    def presence(self, poste, now=None):
         """(en_ligne, derniere_connexion) from heartbeats in memory and the stored value."""
         seen = self.last_seen.get(poste.id)
         stored = poste.derniere_connexion
         last = max(d for d in (seen, stored) if d) if (seen or stored) else None
-        online = seen is not None and (self.now() - seen).total_seconds() <= self.config.heartbeat_timeout
+        now = now or self.now()
+        online = seen is not None and (now - seen).total_seconds() <= self.config.heartbeat_timeout
         return online, last
 
     def poste_state(self, poste_id):
@@ -88,7 +89,7 @@ class Desk:
         return self._poste_json(poste, running, poste_fields(poste), self.now())
 
     def _poste_json(self, poste, running, fields, now):
-        online, last = self.presence(poste)
+        online, last = self.presence(poste, now)
         return poste_json(fields, now=now, active_session=running, en_ligne=online, derniere_connexion=last)
 
     def session_json(self, session):
