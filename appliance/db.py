@@ -9,7 +9,7 @@ import threading
 import time
 from contextlib import contextmanager
 
-from peewee import DatabaseProxy, OperationalError, InterfaceError
+from peewee import DatabaseProxy
 from playhouse import db_url
 from playhouse.migrations import Runner
 
@@ -99,11 +99,6 @@ def migrate():
         return Runner(database.obj, MIGRATIONS_DIR).up()
 
 
-def pending_migrations():
-    with database.connection_context():
-        return [m.name for m in Runner(database.obj, MIGRATIONS_DIR).status() if not m.applied]
-
-
 def schema_version():
     """The number of the newest applied migration (0 on an empty database)."""
     with database.connection_context():
@@ -130,6 +125,3 @@ def wait_until_available(timeout, interval=0.5):
             raise DatabaseUnavailable(f'database did not answer within {timeout:g} s')
         time.sleep(interval)
 
-
-__all__ = ['database', 'bind', 'writing', 'on_commit', 'migrate', 'ping', 'wait_until_available',
-           'DatabaseUnavailable', 'OperationalError', 'InterfaceError']
