@@ -133,7 +133,7 @@ class Hub:
             poste = self._authenticate_kiosk(socket, connection, ip_address)
         if poste is None:
             socket.wait_closed()
-            return ''
+            return
         self.kiosks[poste.id].add(socket)
         try:
             with db.database.connection_context():
@@ -154,7 +154,6 @@ class Hub:
                 del self.kiosks[poste.id]
             socket.close()
             socket.wait_closed()
-        return ''
 
     def _authenticate_kiosk(self, socket, connection, ip_address):
         if not self._origin_allowed(connection):
@@ -246,11 +245,11 @@ class Hub:
         if not self._origin_allowed(connection):
             socket.close(FORBIDDEN, 'origine refusée')
             socket.wait_closed()
-            return ''
+            return
         if not self._staff_token_valid(token):
             socket.close(UNAUTHORIZED, 'jeton invalide ou expiré')
             socket.wait_closed()
-            return ''
+            return
         self.staff.add(socket)
         try:
             with db.database.connection_context():
@@ -270,7 +269,6 @@ class Hub:
             self.staff.discard(socket)
             socket.close()
             socket.wait_closed()
-        return ''
 
     def _staff_token_valid(self, token):
         try:
