@@ -228,6 +228,9 @@ def build_parser():
     p.add_argument('--noinput', action='store_true', help='password from $SUPERUSER_PASSWORD')
     p.set_defaults(func=cmd_createsuperuser)
 
+    # Listed for --help only: main() hands `kiosk ...` to the kiosk client before parsing.
+    sub.add_parser('kiosk', help='the lock screen of a public computer (docs/kiosk.md)', add_help=False)
+
     p = sub.add_parser('wait_for_db', help='wait until the database answers')
     p.add_argument('--timeout', type=float, default=30)
     p.set_defaults(func=cmd_wait_for_db)
