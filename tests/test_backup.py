@@ -10,6 +10,7 @@ import tarfile
 from datetime import date, datetime
 
 import pytest
+from peewee import OperationalError
 
 from appliance import db
 from appliance.backup import archive, restore, service, store, tables
@@ -458,7 +459,7 @@ def test_a_failing_commit_puts_the_photos_back(ctx, desk, plain, monkeypatch):
 
     def commit():
         monkeypatch.undo()
-        raise db.OperationalError('disk I/O error')
+        raise OperationalError('disk I/O error')
     monkeypatch.setattr(real, 'commit', commit)
     with pytest.raises(restore.RestoreError) as error:
         restore_archive(ctx, plain)
