@@ -22,6 +22,16 @@ class BaseModel(Model):
         database = database
         legacy_table_names = False
 
+    def save_changes(self, fields, now):
+        """For models with `updated_at`: set `fields`, stamp it and save (inside writing()).
+        Returns the names of the fields whose value changed, for the audit entry."""
+        changed = sorted(name for name, value in fields.items() if getattr(self, name) != value)
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.updated_at = now
+        self.save()
+        return changed
+
 
 class Compte(BaseModel):
     """A staff account (librarian or administrator)."""

@@ -112,12 +112,8 @@ class Desk:
     def update_poste(self, poste, fields, *, operateur, ip):
         """Change name, addresses or location (never the status: see set_poste_status)."""
         now = self.now()
-        changed = sorted(k for k, v in fields.items() if getattr(poste, k) != v)
         with writing():
-            for key, value in fields.items():
-                setattr(poste, key, value)
-            poste.updated_at = now
-            poste.save()
+            changed = poste.save_changes(fields, now)
             if changed:
                 audit.record('modification_poste', now=now, operateur=operateur, poste=poste, ip=ip,
                              details=f'Poste {poste.nom} modifié ({", ".join(changed)}).')

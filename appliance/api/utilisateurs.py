@@ -113,12 +113,8 @@ def routes(app, ctx):
         data = validate(body(), SCHEMA, partial=request.method == 'PATCH')
         check_rules(data, current=u)
         now = ctx.clock.now()
-        changed = sorted(k for k, v in data.items() if getattr(u, k) != v)
         with writing():
-            for key, value in data.items():
-                setattr(u, key, value)
-            u.updated_at = now
-            u.save()
+            changed = u.save_changes(data, now)
             audit.record('modification_utilisateur', now=now, operateur=compte, utilisateur=u,
                          ip=client_ip(), details=f'Visiteur {u.nom_complet} modifié.',
                          metadata={'champs': changed})
