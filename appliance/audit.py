@@ -1,7 +1,7 @@
 """The audit log: one entry per change of state, kept for legal requests.
 
 Entries copy names as text. They never hold a password, a token or a hash. Each entry is also
-published as a `log` event for the staff live feed.
+published (log_written) for the staff live feed.
 """
 import json
 
@@ -43,7 +43,7 @@ def record(action, *, now, operateur='', utilisateur=None, session=None, poste=N
         ip_address=ip,
         created_at=now,
     )
-    events.publish('log', log=to_json(entry))
+    events.publish(events.LOG_WRITTEN, log=to_json(entry))
     return entry
 
 

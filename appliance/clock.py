@@ -94,6 +94,13 @@ def warning_message(seconds):
     return 'Il vous reste 1 minute.' if minutes == 1 else f'Il vous reste {minutes} minutes.'
 
 
+def parse_iso(text):
+    """The naive UTC datetime of an ISO 8601 string written by iso(), or None."""
+    if text is None:
+        return None
+    return datetime.fromisoformat(text).astimezone(timezone.utc).replace(tzinfo=None)
+
+
 def iso(dt):
     """ISO 8601 with an explicit UTC offset, or None."""
     if dt is None:

@@ -1,8 +1,8 @@
-"""What every part of the running appliance shares: configuration, clock, rules, authentication."""
+"""What every part of the running appliance shares: configuration, clock, the desk, authentication."""
 from appliance.auth import Authenticator
 from appliance.clock import MonotonicClock
 from appliance.metrics import Metrics
-from appliance.rules import Desk
+from appliance.desk import Desk
 
 
 class Context:
@@ -13,4 +13,5 @@ class Context:
         self.authenticator = Authenticator(config, self.clock)
         self.metrics = Metrics()
         self.scheduler = None   # the embedded Huey consumer, once `serve` starts it
-        self.hub = None         # the WebSocket hub, once `serve` starts it
+        self.hub = None         # the WebSocket endpoints, once `serve` starts them
+        self.timekeeper = None  # warnings and expiries on the second, once `serve` starts it

@@ -94,7 +94,7 @@ class Metrics:
             metric('poste_public_kiosk_connections', 'gauge', 'Open kiosk WebSockets.',
                    [f'poste_public_kiosk_connections {ctx.hub.connected_kiosks()}'])
             metric('poste_public_staff_connections', 'gauge', 'Open staff live feeds.',
-                   [f'poste_public_staff_connections {len(ctx.hub.staff)}'])
+                   [f'poste_public_staff_connections {ctx.hub.connected_staff()}'])
         counts = dict(Session.select(Session.statut, fn.COUNT(Session.id)).group_by(Session.statut).tuples())
         metric('poste_public_sessions', 'gauge', 'Sessions by status.',
                [f'poste_public_sessions{{statut="{statut}"}} {counts.get(statut, 0)}'

@@ -1,6 +1,7 @@
 """Peewee models. The schema itself is made by the versioned files in migrations/.
 
-Times are naive UTC. The domain keeps the seed's French words; see rules.py for what may change them.
+Times are naive UTC. The domain keeps the seed's French words (statuses in protocol.py); the desk
+(appliance/desk/) is what changes them.
 """
 import json
 
@@ -12,9 +13,6 @@ from appliance.db import database
 
 ROLES = ('admin', 'staff')
 PIECES_IDENTITE = ('cni', 'passeport', 'titre_sejour', 'permis', 'autre')
-POSTE_STATUTS = ('disponible', 'occupe', 'hors_ligne', 'maintenance')
-SESSION_STATUTS = ('en_attente', 'active', 'suspendue', 'terminee', 'expiree')
-OPEN_STATUTS = ('en_attente', 'active', 'suspendue')
 
 
 class BaseModel(Model):
@@ -116,7 +114,11 @@ class Session(BaseModel):
 
     @property
     def warnings_done(self):
-        return frozenset(int(x) for x in self.avertissements.split(',') if x)
+        return self.parse_warnings(self.avertissements)
+
+    @staticmethod
+    def parse_warnings(text):
+        return frozenset(int(x) for x in text.split(',') if x)
 
     @staticmethod
     def format_warnings(done):

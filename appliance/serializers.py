@@ -14,6 +14,21 @@ def temps_restant(session, now):
     return 0
 
 
+def utilisateur_json(u):
+    return {
+        'id': u.id, 'nom': u.nom, 'prenom': u.prenom, 'email': u.email, 'telephone': u.telephone,
+        'date_naissance': u.date_naissance.isoformat() if u.date_naissance else None,
+        'adresse': u.adresse, 'type_piece_identite': u.type_piece_identite,
+        'piece_identite_verifiee': u.piece_identite_verifiee,
+        'numero_piece_identite': u.numero_piece_identite,
+        'consentement_rgpd': u.consentement_rgpd, 'date_consentement': iso(u.date_consentement),
+        'photo': f'/api/utilisateurs/{u.id}/photo/' if u.photo else None,
+        'is_guest': u.is_guest, 'notes': u.notes, 'created_by': u.created_by_id,
+        'nombre_sessions_total': u.nombre_sessions_total, 'derniere_session': iso(u.derniere_session),
+        'created_at': iso(u.created_at), 'updated_at': iso(u.updated_at),
+    }
+
+
 def session_json(session, now):
     utilisateur = session.utilisateur if session.utilisateur_id else None
     poste = session.poste if session.poste_id else None

@@ -20,8 +20,9 @@ from gevent.pywsgi import WSGIServer
 from appliance import accounts, api, db, systemd
 from appliance.api.http import dumps, json_api
 from appliance.context import Context
-from appliance.hub import Hub
 from appliance.scheduler import Scheduler
+from appliance.timekeeper import Timekeeper
+from appliance.ws import Hub
 
 log = logging.getLogger('appliance')
 request_log = logging.getLogger('appliance.requests')
@@ -171,10 +172,12 @@ def serve(config, host='0.0.0.0', port=8000):
                         error_log=logging.getLogger('appliance.server'))
     server.start()
     ctx.hub.start()
+    ctx.timekeeper = Timekeeper(ctx.desk, ctx.metrics)
+    ctx.timekeeper.start()
     ctx.scheduler = Scheduler(ctx)
     ctx.scheduler.start()
     watchdog = systemd.start_watchdog(
-        lambda: ctx.scheduler.is_alive() and ctx.hub.timekeeper.is_alive() and db.ping())
+        lambda: ctx.scheduler.is_alive() and ctx.timekeeper.is_alive() and db.ping())
     # Everything loaded so far lives as long as the process: keep it out of the garbage
     # collector's full passes, which otherwise pause every kiosk for a noticeable moment.
     gc.collect()
@@ -187,6 +190,7 @@ def serve(config, host='0.0.0.0', port=8000):
             watchdog.kill()
         server.close()            # stop accepting
         ctx.hub.close_all()       # kiosks hear "going away" (1001), not close_session
+        ctx.timekeeper.stop()
         ctx.scheduler.stop()
         server.stop(timeout=3)
         stopped.set()
@@ -195,7 +199,8 @@ def serve(config, host='0.0.0.0', port=8000):
         log.info('%s received: stopping', signal.Signals(signum).name)
         gevent.spawn(shutdown)
 
-    # Our handlers, not Huey's: they stop the server, the hub and the scheduler (GUIDE pitfall 5).
+    # Our handlers, not Huey's (which only record the signal): they stop the server, the hub,
+    # the timekeeper and the scheduler.
     gevent.signal_handler(signal.SIGTERM, on_signal, signal.SIGTERM)
     gevent.signal_handler(signal.SIGINT, on_signal, signal.SIGINT)
     systemd.notify('READY=1')

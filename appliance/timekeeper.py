@@ -1,8 +1,8 @@
 """Fires warnings and expiries on the second, connected kiosk or not.
 
 One greenlet keeps the next moment of every running session in memory (from clock.next_moment)
-and sleeps until the earliest. Every `session` event carries the session as committed: its moment
-is recomputed and the greenlet woken. Nothing is written per session per tick: only a warning sent
+and sleeps until the earliest. Every session_changed fact carries the session as committed: its
+moment is recomputed and the greenlet woken. Nothing is written per session per tick: only a warning sent
 or a session ended is stored.
 """
 import logging
@@ -11,8 +11,9 @@ import gevent
 from gevent.event import Event
 
 from appliance import db, events
-from appliance.clock import next_moment
+from appliance.clock import next_moment, parse_iso
 from appliance.models import Session
+from appliance.protocol import ACTIVE
 
 log = logging.getLogger(__name__)
 MAX_SLEEP = 1.0  # also bounds how late a missed wake-up could be
@@ -29,9 +30,9 @@ class Timekeeper:
 
     def start(self):
         with db.database.connection_context():
-            for session in Session.select().where(Session.statut == 'active'):
-                self._schedule(session)
-        events.subscribe(self._on_event)
+            for session in Session.select().where(Session.statut == ACTIVE):
+                self._schedule(session.id, session.statut, session.fin_prevue, session.warnings_done)
+        events.subscribe(self._on_event, events.SESSION_CHANGED)
         self.greenlet = gevent.spawn(self._run)
 
     def stop(self):
@@ -43,16 +44,16 @@ class Timekeeper:
         return self.greenlet is not None and not self.greenlet.dead
 
     def _on_event(self, kind, payload):
-        if kind == 'session':
-            self._schedule(payload['record'])
-            self.wake.set()
+        session = payload['session']
+        self._schedule(session['id'], session['statut'], parse_iso(session['fin_prevue']),
+                       Session.parse_warnings(payload['avertissements']))
+        self.wake.set()
 
-    def _schedule(self, session):
-        if session.statut == 'active' and session.fin_prevue is not None:
-            self.moments[session.id] = next_moment(session.fin_prevue, self.desk.config.warning_times,
-                                                   session.warnings_done)
+    def _schedule(self, session_id, statut, fin_prevue, warnings_done):
+        if statut == ACTIVE and fin_prevue is not None:
+            self.moments[session_id] = next_moment(fin_prevue, self.desk.config.warning_times, warnings_done)
         else:
-            self.moments.pop(session.id, None)
+            self.moments.pop(session_id, None)
 
     def _run(self):
         while True:
@@ -78,9 +79,10 @@ class Timekeeper:
             batch = ids[start:start + BATCH]
             sessions = self.desk.process_due(batch)
             for session in sessions:
-                kind = 'warning' if session.statut == 'active' else 'close'
+                kind = 'warning' if session.statut == ACTIVE else 'close'
                 self.metrics.observe_lateness(kind, (now - due[session.id]).total_seconds())
-                self._schedule(session)   # the events did it too; this also covers "nothing to do"
+                # The facts did it too; this also covers "nothing to do".
+                self._schedule(session.id, session.statut, session.fin_prevue, session.warnings_done)
             for session_id in set(batch) - {s.id for s in sessions}:
                 self.moments.pop(session_id, None)   # deleted meanwhile
             gevent.sleep(0)   # let requests and heartbeats in between batches

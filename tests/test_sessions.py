@@ -1,7 +1,7 @@
 """Sessions over REST: codes, validation by kiosks and staff, time, ending (CONTRACT §3, §5)."""
 import pytest
 
-from appliance.rules import CODE_ALPHABET
+from appliance.protocol import CODE_ALPHABET
 from tests.support import log_actions
 
 

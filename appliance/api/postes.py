@@ -7,7 +7,8 @@ from appliance.api.http import (body, client_ip, created, get_or_404, no_content
 from appliance.api.pagination import paginate_list
 from appliance.api.validation import Boolean, Choice, IPAddress, MACAddress, Text, validate
 from appliance.errors import Invalid
-from appliance.models import POSTE_STATUTS, Poste
+from appliance.models import Poste
+from appliance.protocol import POSTE_STATUTS
 
 SCHEMA = {
     'nom': Text(100, blank=False, required=True),

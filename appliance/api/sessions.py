@@ -6,8 +6,9 @@ from appliance.api.http import bearer_token, body, client_ip, created, get_or_40
 from appliance.api.pagination import int_param, paginate
 from appliance.api.validation import Integer, Reference, Text, validate
 from appliance.errors import Forbidden, Invalid, Unauthorized
-from appliance.models import SESSION_STATUTS, Poste, Session, Utilisateur
-from appliance.rules import BY_STAFF, MAX_ADDED, MAX_DURATION, MIN_ADDED, MIN_DURATION, normalise_code
+from appliance.desk.sessions import MAX_ADDED, MAX_DURATION, MIN_ADDED, MIN_DURATION
+from appliance.models import Poste, Session, Utilisateur
+from appliance.protocol import SESSION_STATUTS, Reason, normalise_code
 from appliance.serializers import session_json, temps_restant
 
 CREATE = {
@@ -126,6 +127,6 @@ def routes(app, ctx):
         compte = require_staff(ctx)
         session = get_session(session_id)
         data = validate(body(), TERMINATE)
-        session = desk.terminate(session, raison=BY_STAFF, note=data.get('raison', ''),
+        session = desk.terminate(session, raison=Reason.BY_STAFF, note=data.get('raison', ''),
                                  operateur=compte, ip=client_ip())
         return desk.session_json(session)

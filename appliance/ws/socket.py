@@ -1,4 +1,4 @@
-"""The one module that knows gevent-websocket (GUIDE pitfall 6), so it can be swapped.
+"""The one module that knows gevent-websocket, so it can be swapped.
 
 Only one greenlet may write to a socket at a time (two raise ConcurrentObjectUseError): messages,
 pings and the close go through an outbox drained by one writer greenlet, spawned while there is
@@ -15,16 +15,12 @@ import gevent
 from gevent.lock import Semaphore
 from geventwebsocket.exceptions import WebSocketError
 
+from appliance.protocol import Close
+
 log = logging.getLogger(__name__)
 
 MAX_FRAME_BYTES = 64 * 1024
 PING_INTERVAL = 20
-
-GOING_AWAY = 1001
-TOO_BIG = 1009
-UNAUTHORIZED = 4401
-FORBIDDEN = 4403
-NOT_FOUND = 4404
 
 SILENCE = object()  # what receive() returns when nothing came within its timeout
 _PING = object()
@@ -71,7 +67,7 @@ class Socket:
         if not self.closed:
             self._queue(_PING)
 
-    def close(self, code=1000, reason=''):
+    def close(self, code=Close.NORMAL, reason=''):
         """Queue a close frame after what is already queued; nothing is sent after it."""
         if not self.closed:
             self.closed = True
@@ -88,7 +84,7 @@ class Socket:
         except Exception:  # the peer closed or broke the connection, whatever the library raised
             message = None
         if self.too_big:
-            self.close(TOO_BIG, 'message trop volumineux')
+            self.close(Close.TOO_BIG, 'message trop volumineux')
             return None
         if message is None:
             self.close()

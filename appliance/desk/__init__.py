@@ -1,0 +1,29 @@
+"""The desk: every change of state of a poste, a session or a visitor, in one place.
+
+REST routes, the WebSocket endpoints and the scheduler all call one `Desk`. Each change is one write
+transaction with its audit entry; what others must hear is published as domain facts
+(appliance/events.py) once it has committed. Only the WebSocket endpoints turn facts into wire
+messages.
+
+`Desk` is assembled from one class per concern, each in its own module of this package:
+  postes.py     the public computers: create, change, delete, status, kiosk tokens
+  sessions.py   access codes, starting, adding time, warnings, ending and expiry
+  presence.py   kiosk heartbeats, online and offline, the periodic flush
+  visitors.py   visitors and their photos
+  moves.py      what they share: reading rows again, ending a session, "poste/session changed"
+with room.py (every poste and its running session, kept in memory) and stats.py (usage
+statistics, aggregated SQL without personal data).
+"""
+from appliance.desk import stats
+from appliance.desk.moves import Moves
+from appliance.desk.postes import Postes
+from appliance.desk.presence import Presence
+from appliance.desk.sessions import Sessions
+from appliance.desk.visitors import Visitors
+
+
+class Desk(Postes, Sessions, Presence, Visitors, Moves):
+    """The one facade. Its parts share `config`, `clock` and `room` (set up by Moves)."""
+
+    def statistics(self, date_min, date_max):
+        return stats.compute(date_min, date_max, self.now())

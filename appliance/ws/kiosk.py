@@ -1,0 +1,171 @@
+"""The kiosk endpoint, /ws/poste/{ip_address}/: a public computer's lock screen talks to the desk.
+
+The poste proves itself with its token (`?token=` or `X-Poste-Token`), or by its source address
+under KIOSK_AUTH=ip. Messages in are translated to desk calls; the facts the desk publishes about a
+poste are turned into the wire messages its kiosks hear (docs/kiosk.md describes the protocol).
+"""
+import json
+
+from appliance import db, events
+from appliance.clock import iso
+from appliance.errors import AppError
+from appliance.models import Session
+from appliance.protocol import Action, Close, Reason, Type, normalise_code
+from appliance.serializers import session_json, temps_restant
+from appliance.ws.plumbing import Sockets, origin_allowed
+from appliance.ws.socket import SILENCE, Socket
+
+DRIFT_TOLERANCE = 2        # seconds between the kiosk's countdown and ours before a `sync`
+
+
+def wire_message(kind, fact):
+    """The message a kiosk hears for a fact the desk published about its poste."""
+    if kind == events.SESSION_STARTED:
+        return {'action': Action.SESSION_STARTED, 'session': fact['session'],
+                'temps_restant': fact['temps_restant']}
+    if kind == events.TIME_ADDED:
+        return {'action': Action.ADD_TIME, 'seconds': fact['seconds'], 'temps_restant': fact['temps_restant']}
+    if kind == events.WARNING_DUE:
+        return {'action': Action.WARNING, 'temps_restant': fact['temps_restant'], 'seuil': fact['seuil'],
+                'message': fact['message']}
+    if kind == events.SESSION_ENDED:
+        return {'action': Action.CLOSE_SESSION, 'raison': fact['raison'], 'session': fact['session_id']}
+    raise ValueError(kind)
+
+
+class KioskEndpoint:
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.desk = ctx.desk
+        self.sockets = Sockets()   # poste id -> its kiosks' sockets
+
+    def start(self):
+        events.subscribe(self._on_fact, events.SESSION_STARTED, events.TIME_ADDED, events.WARNING_DUE,
+                         events.SESSION_ENDED)
+        events.subscribe(self._on_token_changed, events.KIOSK_TOKEN_CHANGED)
+
+    def stop(self):
+        events.unsubscribe(self._on_fact)
+        events.unsubscribe(self._on_token_changed)
+
+    def _on_fact(self, kind, fact):
+        sockets = self.sockets.get(fact['poste_id'])
+        if sockets:
+            message = wire_message(kind, fact)
+            for socket in sockets:
+                socket.send(message)
+
+    def _on_token_changed(self, kind, fact):
+        # A new token was issued: kiosks holding the old one must prove themselves again.
+        for socket in self.sockets.get(fact['poste_id']):
+            socket.close(Close.FORBIDDEN, 'jeton remplacé')
+
+    # -- one connection ---------------------------------------------------------------------
+
+    def serve(self, connection, ip_address):
+        socket = Socket(connection.ws)
+        source = connection.remote_addr
+        with db.database.connection_context():
+            poste = self._authenticate(socket, connection, ip_address)
+        if poste is None:
+            socket.wait_closed()
+            return
+        self.sockets.add(poste.id, socket)
+        try:
+            with db.database.connection_context():
+                self.desk.kiosk_seen(poste)
+                socket.send(self._sync(*self.desk.poste_state(poste.id)))
+            timeout = self.ctx.config.heartbeat_timeout + 30
+            while not socket.closed:
+                text = socket.receive(timeout)
+                if text is SILENCE:
+                    socket.close(Close.GOING_AWAY, 'silence')  # no heartbeat for too long: a dead peer
+                if text is None or text is SILENCE:
+                    break
+                with db.database.connection_context():
+                    self._message(socket, poste, text, source)
+        finally:
+            self.sockets.discard(poste.id, socket)
+            socket.close()
+            socket.wait_closed()
+
+    def _authenticate(self, socket, connection, ip_address):
+        if not origin_allowed(connection, self.ctx.config.cors_allowed_origins):
+            socket.close(Close.FORBIDDEN, 'origine refusée')
+            return None
+        poste = self.desk.poste_for_address(ip_address[:45])
+        if poste is None:
+            socket.close(Close.NOT_FOUND, 'poste inconnu')
+            return None
+        token = connection.query('token') or connection.header('X-Poste-Token')
+        if token:
+            by_token = self.desk.poste_for_token(token)
+            if by_token is not None and by_token.id == poste.id:
+                return poste
+        elif self.ctx.config.kiosk_auth == 'ip' and connection.remote_addr == poste.ip_address:
+            return poste
+        socket.close(Close.FORBIDDEN, 'preuve du poste refusée')
+        return None
+
+    def _message(self, socket, poste, text, source):
+        try:
+            message = json.loads(text)
+        except ValueError:
+            message = None
+        if not isinstance(message, dict) or not isinstance(message.get('type'), str):
+            socket.send({'action': Action.ERROR, 'detail': 'Message invalide : un objet JSON avec "type" est attendu.'})
+            return
+        kind = message['type']
+        poste, running = self.desk.poste_state(poste.id)
+        if poste is None:
+            socket.close(Close.NOT_FOUND, 'poste supprimé')
+            return
+        if kind == Type.HEARTBEAT:
+            self._heartbeat(socket, poste, running, message)
+        elif kind == Type.VALIDATE_CODE:
+            code = message.get('code') or message.get('code_acces')
+            if not isinstance(code, str) or not code.strip():
+                socket.send({'action': Action.CODE_INVALID, 'detail': 'Entrez le code remis à l’accueil.'})
+                return
+            try:
+                self.desk.validate_code(code, poste, source_ip=source)  # success arrives as a fact
+            except AppError as exc:
+                reply = {'action': Action.CODE_INVALID, 'detail': exc.detail}
+                if exc.status == 429:
+                    reply['retry_after'] = exc.retry_after
+                socket.send(reply)
+        elif kind == Type.END_SESSION:
+            try:
+                self.desk.end_by_visitor(poste, ip=source)  # close_session arrives as a fact
+            except AppError as exc:
+                socket.send({'action': Action.CLOSE_SESSION, 'raison': Reason.NO_SESSION, 'detail': exc.detail})
+        else:
+            socket.send({'action': Action.ERROR, 'detail': f'Type de message inconnu : {kind[:40]}.'})
+
+    def _heartbeat(self, socket, poste, running, message):
+        self.desk.kiosk_seen(poste)
+        code = message.get('code')
+        if isinstance(code, str) and code.strip():
+            code = normalise_code(code)
+            if running is None or running.code_acces != code:
+                ended = (Session.select().where(Session.code_acces == code, Session.poste == poste.id)
+                         .order_by(Session.id.desc()).first())
+                socket.send({'action': Action.CLOSE_SESSION,
+                             'raison': ended.raison_fin if ended and ended.raison_fin else Reason.UNKNOWN_SESSION})
+                return
+        kiosk_left = message.get('temps_restant')
+        if running is None:
+            if kiosk_left not in (None, 0):
+                socket.send(self._sync(poste, None))
+            return
+        server_left = temps_restant(running, self.desk.now())
+        if (not isinstance(kiosk_left, (int, float)) or isinstance(kiosk_left, bool)
+                or abs(kiosk_left - server_left) > DRIFT_TOLERANCE):
+            socket.send(self._sync(poste, running))
+
+    def _sync(self, poste, running):
+        now = self.desk.now()
+        return {'action': Action.SYNC, 'statut': poste.statut,
+                'session': session_json(running, now) if running else None,
+                'temps_restant': temps_restant(running, now) if running else None,
+                'server_time': iso(now)}
