@@ -2,7 +2,7 @@
 import sys
 
 # gevent must patch the standard library before anything else imports socket, threading or
-# sqlite3 (GUIDE pitfall 1). The kiosk client is a plain threaded Tk program: it is not patched.
+# sqlite3. The kiosk client is a plain threaded Tk program: it is not patched.
 if sys.argv[1:2] != ['kiosk']:
     from gevent import monkey
     monkey.patch_all()

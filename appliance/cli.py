@@ -1,4 +1,4 @@
-"""The `poste-public` command line (CONTRACT §1).
+"""The `poste-public` command line.
 
 Expected failures (bad configuration, unreachable database, bad input) end with one clear line on
 stderr and a non-zero status, never a traceback.

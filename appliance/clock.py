@@ -4,7 +4,7 @@ Times are naive UTC datetimes (what the database stores). `temps_restant` is nev
 computed from the deadline `fin_prevue` = `debut_session` + `duree_initiale` + `temps_ajoute`.
 
 Within one process, "now" follows the monotonic clock from an anchor taken at start, so changing the
-system clock while running changes nobody's time (CONTRACT §5). A restart re-anchors on the wall clock.
+system clock while running changes nobody's time (docs/api.md, « Times »). A restart re-anchors on the wall clock.
 """
 import math
 import time

@@ -1,6 +1,6 @@
 """Configuration: environment variables, also read from `.env` in the working directory.
 
-Every variable is listed in CONTRACT §2 (plus a few of our own, documented in docs/configuration.md).
+Every variable is described in docs/configuration.md.
 A bad value raises ConfigError with one line naming the variable; the command line prints it and
 exits 1.
 """

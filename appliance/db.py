@@ -1,6 +1,6 @@
 """The database: declared unbound here, bound once at start to SQLite or PostgreSQL.
 
-SQLite under gevent (GUIDE pitfalls 3 and 4): SQLite's busy wait sleeps in C and freezes every
+SQLite under gevent: SQLite's busy wait sleeps in C and freezes every
 greenlet, so all writes of this process go through `writing()`, which holds one process-wide lock
 around the transaction. Never do network I/O inside it.
 """

@@ -1,4 +1,4 @@
-"""Huey, embedded in the serving process (GUIDE pitfall 5): greenlet workers, SQLite storage under
+"""Huey, embedded in the serving process: greenlet workers, SQLite storage under
 DATA_DIR, periodic checks every 10 seconds, and our own signal handling.
 
 Every check runs `tick`: the expiry sweep (a safety net behind the timekeeper), stale codes,

@@ -1,4 +1,4 @@
-"""Headless Chromium through Playwright for the page tests (GUIDE "Tests"): Debian's chromium,
+"""Headless Chromium through Playwright for the page tests: Debian's chromium,
 never a downloaded browser.
 
 CI installs both; a developer without them still runs every other test: importing this module

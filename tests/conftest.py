@@ -1,4 +1,4 @@
-"""Test set-up. gevent patches first (GUIDE pitfall 1), as in the real entry point."""
+"""Test set-up. gevent patches first, as in the real entry point."""
 from gevent import monkey
 
 monkey.patch_all()

@@ -1,4 +1,4 @@
-"""Backup archives (CONTRACT §6): what they hold, how they are checked, and restoring them in process.
+"""Backup archives: what they hold, how they are checked, and restoring them in process.
 
 Helpers here (populate, dump, take_backup, restore_archive) are shared by the other test_backup_* files.
 """

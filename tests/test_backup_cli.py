@@ -1,4 +1,4 @@
-"""`poste-public backup / backups / restore` as an installer runs them (subprocesses, CONTRACT §1)."""
+"""`poste-public backup / backups / restore` as an installer runs them (subprocesses)."""
 import os
 import pty
 import subprocess

@@ -1,4 +1,5 @@
-"""The command line as an installer uses it (CONTRACT §1, §2): exit codes and one clear line."""
+"""The command line as an installer uses it (README, docs/configuration.md): exit codes and one
+clear line."""
 import os
 import subprocess
 import sys

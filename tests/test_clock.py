@@ -60,7 +60,7 @@ def test_warning_messages_are_french():
 
 
 def test_monotonic_clock_ignores_wall_clock_changes(monkeypatch):
-    """A change of the system clock while running changes nobody's time (CONTRACT §5)."""
+    """A change of the system clock while running changes nobody's time (docs/api.md, « Times »)."""
     c = MonotonicClock()
     first = c.now()
     # The system clock jumps a day ahead: the process's clock does not follow.

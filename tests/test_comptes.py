@@ -1,5 +1,4 @@
-"""Staff accounts over REST, admin only: creation, weak passwords, the last admin, deactivation
-(CONTRACT §3 "Staff accounts")."""
+"""Staff accounts over REST, admin only: creation, weak passwords, the last admin, deactivation (docs/api.md)."""
 import pytest
 
 from tests.support import PASSWORD, log_actions, make_compte

@@ -1,4 +1,4 @@
-"""Health, the OpenAPI document and Swagger UI served by the appliance itself (CONTRACT §3 "Other")."""
+"""Health, the OpenAPI document and Swagger UI served by the appliance itself (docs/api.md)."""
 import re
 
 import pytest

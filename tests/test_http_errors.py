@@ -1,4 +1,4 @@
-"""What bad input gets (CONTRACT §3 "Errors"): always a JSON body with "detail", never a 500."""
+"""What bad input gets (docs/api.md): always a JSON body with "detail", never a 500."""
 import json
 
 import pytest

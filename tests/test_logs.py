@@ -1,5 +1,4 @@
-"""The audit log over REST: read-only, filters, bad filter values, names that outlive what they name
-(CONTRACT §3 "Logs")."""
+"""The audit log over REST: read-only, filters, bad filter values, names that outlive what they name (docs/api.md)."""
 import pytest
 
 from appliance import db

@@ -1,4 +1,4 @@
-"""The "Who may do what" table of CONTRACT §3: anonymous, kiosk, staff and admin on every route."""
+"""Who may do what (docs/api.md): anonymous, kiosk, staff and admin on every route."""
 import pytest
 
 from tests import support

@@ -1,4 +1,4 @@
-"""Postes over REST: creation and its kiosk token, uniqueness, addresses, status rules (CONTRACT §3 "Postes")."""
+"""Postes over REST: creation and its kiosk token, uniqueness, addresses, status rules (docs/api.md)."""
 import pytest
 
 from tests.support import log_actions

@@ -1,5 +1,5 @@
 """Crash and restart: time survives kill -9, what ran out while stopped ends at start-up,
-SIGTERM closes kiosks with "going away" and exits 0 (CONTRACT §1, §5)."""
+SIGTERM closes kiosks with "going away" and exits 0."""
 import json
 import time
 from datetime import datetime, timedelta

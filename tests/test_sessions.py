@@ -1,4 +1,4 @@
-"""Sessions over REST: codes, validation by kiosks and staff, time, ending (CONTRACT §3, §5)."""
+"""Sessions over REST: codes, validation by kiosks and staff, time, ending (docs/api.md)."""
 import pytest
 
 from appliance.protocol import CODE_ALPHABET

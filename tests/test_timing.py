@@ -1,4 +1,4 @@
-"""Warnings and expiry on the second, with real short durations (CONTRACT §4, §5)."""
+"""Warnings and expiry on the second, with real short durations (docs/api.md, « Warnings »)."""
 import json
 import time
 

@@ -1,4 +1,4 @@
-"""Visitors over REST: fields, validation, search, consent, photo, deletion (CONTRACT §3 "Utilisateurs")."""
+"""Visitors over REST: fields, validation, search, consent, photo, deletion (docs/api.md)."""
 import os
 import struct
 import zlib

@@ -1,4 +1,4 @@
-"""The kiosk WebSocket protocol against a real server (CONTRACT §4)."""
+"""The kiosk WebSocket protocol against a real server (docs/api.md)."""
 import json
 import time
 

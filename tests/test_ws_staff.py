@@ -1,4 +1,4 @@
-"""The staff live feed: every poste, session and log change, pushed (CONTRACT §4)."""
+"""The staff live feed: every poste, session and log change, pushed (docs/api.md)."""
 import json
 
 from tests.live import close_code, recv_json, ws_connect

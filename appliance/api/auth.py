@@ -1,4 +1,4 @@
-"""Token and login routes (CONTRACT §3 "Authentication")."""
+"""Token and login routes (docs/api.md)."""
 from appliance import accounts
 from appliance.api.http import body, client_ip, current_compte, no_content
 from appliance.api.validation import Password, Text, validate

@@ -1,4 +1,4 @@
-"""Staff accounts, admin only (CONTRACT §3 "Staff accounts")."""
+"""Staff accounts, admin only (docs/api.md)."""
 from appliance import accounts
 from appliance.api.auth import compte_json
 from appliance.api.http import body, client_ip, created, get_or_404, no_content, require_admin

@@ -1,4 +1,4 @@
-"""The audit log, read-only (CONTRACT §3 "Logs")."""
+"""The audit log, read-only (docs/api.md)."""
 from bottle import request
 
 from appliance.api.http import get_or_404, require_staff

@@ -1,4 +1,4 @@
-"""Postes (CONTRACT §3 "Postes"): the public computers, their status and their kiosk tokens."""
+"""Postes (docs/api.md): the public computers, their status and their kiosk tokens."""
 from bottle import request
 from peewee import IntegrityError
 

@@ -1,4 +1,4 @@
-"""Sessions (CONTRACT §3 "Sessions"): access codes, their validation by kiosks, time, ending."""
+"""Sessions (docs/api.md): access codes, their validation by kiosks, time, ending."""
 from bottle import request
 from peewee import JOIN
 

@@ -1,4 +1,4 @@
-"""Visitors (CONTRACT §3 "Utilisateurs"), with their photo served to staff only."""
+"""Visitors (docs/api.md), with their photo served to staff only."""
 import os
 
 import bottle

@@ -1,4 +1,4 @@
-"""Backups a librarian can trust (CONTRACT §6, docs/backup.md).
+"""Backups a librarian can trust (docs/backup.md).
 
 - tables:   what is saved, and how each value is written so it reads back the same on either engine
 - snapshot: one consistent read of the live database, on its own connection (SQLite or PostgreSQL)

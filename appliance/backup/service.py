@@ -1,9 +1,10 @@
 """One backup now, for the nightly job, the admin API and the command line.
 
-The archive is written and read back in gevent's thread pool (GUIDE pitfall 7), from a snapshot on
-its own connection: requests keep being answered while it runs. Then it is copied to the stick when
-one is configured, the folders are rotated, and the outcome is written down: one `sauvegarde` audit
-entry, and the time of the last success that /api/health/ reports on.
+The archive is written and read back in gevent's thread pool (inline, a 150 MB copy stalled every
+greenlet for 0.18 s), from a snapshot on its own connection: requests keep being answered while it
+runs. Then it is copied to the stick when one is configured, the folders are rotated, and the
+outcome is written down: one `sauvegarde` audit entry, and the time of the last success that
+/api/health/ reports on.
 
 Whatever touches the stick's folder runs in the thread pool too: behind an automount, looking at
 an absent stick can wait for the device's timeout, and the event loop must not wait with it.
