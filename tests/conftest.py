@@ -8,7 +8,7 @@ import os  # noqa: E402
 import pytest  # noqa: E402
 
 from tests import support  # noqa: E402
-from tests.live import LiveServer  # noqa: E402
+from tests.live import LiveServer, start_running_session  # noqa: E402
 
 
 @pytest.fixture(scope='session')
@@ -56,12 +56,34 @@ def staff_token(client, staff):
 
 
 @pytest.fixture
-def live(tmp_path):
-    """A real `poste-public serve` on a free port (subprocess), stopped after the test."""
-    server = LiveServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
+def live_server(tmp_path):
+    """A factory: `live_server(SETTING=value, ...)` starts a real `poste-public serve` on a free
+    port (a subprocess with those environment settings and a data folder of its own). Every server
+    it started is stopped after the test, even one the test already stopped or restarted."""
+    started = []
+
+    def start(**settings):
+        folder = tmp_path / f'server{len(started) + 1}'
+        folder.mkdir()
+        server = LiveServer(folder, **settings)
+        started.append(server)
+        return server.start()
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def live(live_server):
+    """A real server with the default settings."""
+    return live_server()
+
+
+@pytest.fixture
+def running(live):
+    """A session running on a kiosk connected to a real server (tests/live.py RunningKiosk)."""
+    return start_running_session(live)
 
 
 @pytest.fixture(scope='module')

@@ -193,6 +193,27 @@ def nothing_within(ws, seconds):
     return False
 
 
+class RunningKiosk:
+    """A session running on a connected kiosk: the server, the poste (with its kiosk token), the
+    session as created, the kiosk's WebSocket and the session_started message it heard."""
+
+    def __init__(self, server, poste, session, ws, started):
+        self.server, self.poste, self.session, self.ws, self.started = server, poste, session, ws, started
+
+    def send(self, message):
+        self.ws.send(json.dumps(message))
+
+
+def start_running_session(server, duree=1800, poste=None):
+    """Create a poste (unless given) and a session, connect its kiosk and type the code there."""
+    poste = poste or server.make_poste()
+    session = server.make_session(poste['id'], duree=duree)
+    ws, _ = kiosk(server, poste)
+    ws.send(json.dumps({'type': 'validate_code', 'code': session['code_acces']}))
+    started = recv_action(ws, 'session_started')
+    return RunningKiosk(server, poste, session, ws, started)
+
+
 def close_code(ws, timeout=5):
     """The code of the close frame the server sends."""
     import struct

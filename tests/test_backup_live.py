@@ -125,15 +125,12 @@ def test_requests_are_answered_while_a_backup_runs_and_the_archive_is_one_moment
     assert status == 200 and health['backup'] == 'ok'
 
 
-def test_a_stale_backup_makes_health_say_so(tmp_path):
-    server = LiveServer(tmp_path).start()
-    try:
-        assert server.request('POST', '/api/backups/', token=server.admin_token())[0] == 201
-        assert server.request('GET', '/api/health/')[1]['backup'] == 'ok'
-        # The last success 27 hours ago (health reads it from the database at each call).
-        server.execute_sql("UPDATE state SET value = ? WHERE key = 'backup:last_success'",
-                           ((datetime.now(timezone.utc) - timedelta(hours=27)).replace(tzinfo=None).isoformat(),))
-        status, health = server.request('GET', '/api/health/')
-        assert status == 503 and health['backup'] == 'stale' and 'backup' in health['detail']
-    finally:
-        server.stop()
+def test_a_stale_backup_makes_health_say_so(live_server):
+    server = live_server()
+    assert server.request('POST', '/api/backups/', token=server.admin_token())[0] == 201
+    assert server.request('GET', '/api/health/')[1]['backup'] == 'ok'
+    # The last success 27 hours ago (health reads it from the database at each call).
+    server.execute_sql("UPDATE state SET value = ? WHERE key = 'backup:last_success'",
+                       ((datetime.now(timezone.utc) - timedelta(hours=27)).replace(tzinfo=None).isoformat(),))
+    status, health = server.request('GET', '/api/health/')
+    assert status == 503 and health['backup'] == 'stale' and 'backup' in health['detail']

@@ -1,6 +1,7 @@
 """The command line as an installer uses it (README, docs/configuration.md): exit codes and one
 clear line."""
 import os
+import pathlib
 import subprocess
 import sys
 
@@ -81,22 +82,19 @@ def test_createsuperuser_prompts_twice(tmp_path):
     assert same.returncode == 0, same.stderr
 
 
-def test_first_start_creates_admin_with_a_printed_password(tmp_path):
-    server = LiveServer(tmp_path).start()
-    try:
-        password = server.initial_password()
-        path = tmp_path / 'initial_admin_password'
-        assert (path.stat().st_mode & 0o777) == 0o600
-        assert password in server.output()
-        token = server.admin_token()
-        status, me = server.request('GET', '/api/auth/me/', token=token)
-        assert me['must_change_password'] is True
-        status, _ = server.request('POST', '/api/auth/change-password/',
-                                   {'old_password': password, 'new_password': 'Nouveau-mot-2026!'}, token=token)
-        assert status == 204
-        assert not path.exists()
-    finally:
-        server.stop()
+def test_first_start_creates_admin_with_a_printed_password(live):
+    server = live
+    password = server.initial_password()
+    path = pathlib.Path(server.data_dir) / 'initial_admin_password'
+    assert (path.stat().st_mode & 0o777) == 0o600
+    assert password in server.output()
+    token = server.admin_token()
+    status, me = server.request('GET', '/api/auth/me/', token=token)
+    assert me['must_change_password'] is True
+    status, _ = server.request('POST', '/api/auth/change-password/',
+                               {'old_password': password, 'new_password': 'Nouveau-mot-2026!'}, token=token)
+    assert status == 204
+    assert not path.exists()
 
 
 def test_wait_for_db(tmp_path):

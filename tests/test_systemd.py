@@ -1,15 +1,13 @@
 """The service under systemd: READY, the watchdog fed while healthy, STOPPING on SIGTERM."""
 import socket
 
-from tests.live import LiveServer
 
-
-def test_notify_protocol(tmp_path):
+def test_notify_protocol(tmp_path, live_server):
     path = str(tmp_path / 'notify.sock')
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     listener.bind(path)
     listener.settimeout(15)
-    server = LiveServer(tmp_path, NOTIFY_SOCKET=path, WATCHDOG_USEC='1000000').start()
+    server = live_server(NOTIFY_SOCKET=path, WATCHDOG_USEC='1000000')
     try:
         seen = []
         while seen.count('WATCHDOG=1') < 2:

@@ -44,13 +44,10 @@ def test_sync_on_connect_marks_poste_online(live, poste):
     assert 'connexion_poste' in actions
 
 
-def test_validate_code_starts_session(live, poste):
-    session = live.make_session(poste['id'], duree=1800)
-    ws, _ = kiosk(live, poste)
-    ws.send(json.dumps({'type': 'validate_code', 'code': session['code_acces']}))
-    started = recv_action(ws, 'session_started')
-    assert started['session']['id'] == session['id'] and started['temps_restant'] == 1800
-    assert live.api('GET', f'/api/postes/{poste["id"]}/')['statut'] == 'occupe'
+def test_validate_code_starts_session(running):
+    started = running.started
+    assert started['session']['id'] == running.session['id'] and started['temps_restant'] == 1800
+    assert running.server.api('GET', f'/api/postes/{running.poste["id"]}/')['statut'] == 'occupe'
 
 
 def test_wrong_code_answers_code_invalid(live, poste):
@@ -60,11 +57,8 @@ def test_wrong_code_answers_code_invalid(live, poste):
     assert reply == {'action': 'code_invalid', 'detail': 'Code inconnu ou expiré.'}
 
 
-def test_staff_actions_reach_the_kiosk_at_once(live, poste):
-    session = live.make_session(poste['id'], duree=1800)
-    ws, _ = kiosk(live, poste)
-    ws.send(json.dumps({'type': 'validate_code', 'code': session['code_acces']}))
-    recv_action(ws, 'session_started')
+def test_staff_actions_reach_the_kiosk_at_once(running):
+    live, session, ws = running.server, running.session, running.ws
     started = time.monotonic()
     live.api('POST', f'/api/sessions/{session["id"]}/add-time/', {'minutes': 10}, expect=200)
     added = recv_action(ws, 'add_time', timeout=1)
@@ -75,22 +69,15 @@ def test_staff_actions_reach_the_kiosk_at_once(live, poste):
     assert time.monotonic() - started < 2
 
 
-def test_visitor_ends_session(live, poste):
-    session = live.make_session(poste['id'])
-    ws, _ = kiosk(live, poste)
-    ws.send(json.dumps({'type': 'validate_code', 'code': session['code_acces']}))
-    recv_action(ws, 'session_started')
-    ws.send(json.dumps({'type': 'end_session'}))
-    assert recv_action(ws, 'close_session')['raison'] == 'fermeture_utilisateur'
-    ended = live.api('GET', f'/api/sessions/{session["id"]}/')
+def test_visitor_ends_session(running):
+    running.send({'type': 'end_session'})
+    assert recv_action(running.ws, 'close_session')['raison'] == 'fermeture_utilisateur'
+    ended = running.server.api('GET', f'/api/sessions/{running.session["id"]}/')
     assert ended['statut'] == 'terminee' and ended['raison_fin'] == 'fermeture_utilisateur'
 
 
-def test_heartbeat_drift_gets_sync_and_ended_code_gets_close(live, poste):
-    session = live.make_session(poste['id'], duree=1800)
-    ws, _ = kiosk(live, poste)
-    ws.send(json.dumps({'type': 'validate_code', 'code': session['code_acces']}))
-    recv_action(ws, 'session_started')
+def test_heartbeat_drift_gets_sync_and_ended_code_gets_close(running):
+    live, session, ws = running.server, running.session, running.ws
     ws.send(json.dumps({'type': 'heartbeat', 'temps_restant': 1799, 'code': session['code_acces']}))
     assert nothing_within(ws, 0.5)          # within 2 s: no correction needed
     ws.send(json.dumps({'type': 'heartbeat', 'temps_restant': 1000, 'code': session['code_acces']}))
