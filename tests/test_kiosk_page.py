@@ -42,10 +42,12 @@ def session_state(live, session):
 
 
 def test_page_and_assets_are_served_with_nothing_from_outside(live):
-    for path in ('/kiosk/', '/static/kiosk/kiosk.js', '/static/kiosk/kiosk.css'):
+    names = sorted(os.listdir(STATIC))
+    assert {'index.html', 'main.js', 'state.js', 'protocol.js', 'texts.js', 'kiosk.css'} <= set(names)
+    for path in ['/kiosk/'] + ['/static/kiosk/' + name for name in names]:
         status, body = live.request('GET', path)
         assert status == 200, path
-    for name in ('index.html', 'kiosk.js', 'kiosk.css'):
+    for name in names:
         with open(os.path.join(STATIC, name), encoding='utf-8') as f:
             text = f.read()
         assert not re.search(r'https?://|//cdn|@import', text), name

@@ -10,6 +10,7 @@ import tkinter as tk
 
 from appliance.kiosk.admin import AdminGate
 from appliance.kiosk.state import format_remaining
+from appliance.protocol import normalise_code
 
 log = logging.getLogger(__name__)
 
@@ -289,7 +290,7 @@ class Screen:
     def _clean_code(self, *args):
         # Codes are upper-case letters and digits: type them any way, see them as printed.
         value = self.code_var.get()
-        clean = ''.join(ch for ch in value.upper() if ch.isalnum())[:8]
+        clean = normalise_code(value)[:8]
         if clean != value:
             self.code_var.set(clean)
             self.code_entry.icursor('end')

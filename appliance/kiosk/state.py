@@ -1,4 +1,9 @@
-"""The kiosk's session state machine: pure logic, the clock passed in, no I/O (CONTRACT §4).
+"""The kiosk's session state machine: pure logic, the clock passed in, no I/O.
+
+It speaks the kiosk WebSocket protocol (docs/kiosk.md) in the words of appliance.protocol, and
+imports nothing else but the standard library: the kiosk installs without the server. The web
+kiosk's static/kiosk/state.js is the same machine in JavaScript; tests/kiosk_scenarios.json drives
+both, so change them together.
 
 Inputs: what the server says (handle_message), what the link does (connected, disconnected), what the
 visitor does (submit_code, end_session), and time passing (tick, called a few times a second).
@@ -14,32 +19,31 @@ disconnected, the countdown runs on the monotonic clock and locks at zero by its
 """
 import math
 
+from appliance.protocol import CODE_LENGTH, MAINTENANCE, Action, Close, Reason, Type, normalise_code
+
 SEND, SAVE, FORGET, END_COMMAND = 'send', 'save', 'forget', 'end_command'
 
 HEARTBEAT_SECONDS = 5
 ANSWER_TIMEOUT = 10     # no answer to a code after this long: say so and let the visitor retry
 MESSAGE_SECONDS = 30    # feedback on the lock screen goes back to the plain invitation after this
 NOTICE_SECONDS = 30     # a warning shown during the session hides itself after this
-CODE_LENGTH = 6
 
 PROMPT = "Entrez le code remis à l'accueil"
 CODE_UNKNOWN = 'Code inconnu ou expiré'
 TOO_MANY_TRIES = "Trop d'essais : patientez une minute"
 BAD_LENGTH = 'Le code comporte 6 caractères.'
 NO_ANSWER = 'Le serveur ne répond pas : réessayez dans un instant.'
-MAINTENANCE = 'Ce poste est en maintenance.'
+IN_MAINTENANCE = 'Ce poste est en maintenance.'
 CONNECTING = 'Connexion au serveur…'
 UNREACHABLE = 'Serveur injoignable : nouvelle tentative…'
 POSTE_UNKNOWN = "Ce poste n'est pas enregistré sur le serveur : prévenez l'accueil."
 TOKEN_REFUSED = "Ce poste n'est pas autorisé par le serveur : prévenez l'accueil."
 ENDED = {
-    'expiration': 'Votre session est terminée. Merci de votre visite !',
-    'fermeture_staff': "Votre session a été fermée par l'accueil.",
-    'fermeture_utilisateur': 'Session terminée. À bientôt !',
+    Reason.EXPIRATION: 'Votre session est terminée. Merci de votre visite !',
+    Reason.BY_STAFF: "Votre session a été fermée par l'accueil.",
+    Reason.BY_VISITOR: 'Session terminée. À bientôt !',
 }
 ENDED_OTHER = 'Session terminée.'
-
-CLOSE_POSTE_UNKNOWN, CLOSE_BAD_PROOF = 4404, 4403
 
 
 def format_remaining(seconds):
@@ -52,15 +56,12 @@ def format_remaining(seconds):
 
 
 def minutes_text(seconds):
-    """'5 minutes', '1 minute', 'moins d'une minute' (rounded to the nearest minute)."""
-    minutes = int(round(seconds / 60))
+    """'5 minutes', '1 minute', 'moins d'une minute' (to the nearest minute, halves up: not
+    Python's round(), which takes 2.5 to 2 and would disagree with the web kiosk's Math.round)."""
+    minutes = math.floor(seconds / 60 + 0.5)
     if minutes < 1:
         return "moins d'une minute"
     return '{} minute{}'.format(minutes, 's' if minutes > 1 else '')
-
-
-def normalise_code(text):
-    return ''.join(ch for ch in text.upper() if ch.isalnum())
 
 
 class KioskState:
@@ -98,13 +99,13 @@ class KioskState:
 
     @property
     def can_enter_code(self):
-        return self.locked and self.link == 'up' and not self._pending and self.statut != 'maintenance'
+        return self.locked and self.link == 'up' and not self._pending and self.statut != MAINTENANCE
 
     @property
     def feedback(self):
         """(text, is_error) for the line under the code entry."""
-        if self.statut == 'maintenance' and self.locked:
-            return MAINTENANCE, False
+        if self.statut == MAINTENANCE and self.locked:
+            return IN_MAINTENANCE, False
         if self._feedback:
             return self._feedback[0], self._feedback[1]
         return PROMPT, False
@@ -116,9 +117,9 @@ class KioskState:
             return None
         if self.link == 'connecting':
             return CONNECTING
-        if self.close_code == CLOSE_POSTE_UNKNOWN:
+        if self.close_code == Close.NOT_FOUND:
             return POSTE_UNKNOWN
-        if self.close_code == CLOSE_BAD_PROOF:
+        if self.close_code == Close.FORBIDDEN:
             return TOKEN_REFUSED
         return UNREACHABLE
 
@@ -128,11 +129,11 @@ class KioskState:
         """At start-up, a session kept on disk (`deadline`: wall-clock epoch seconds).
 
         The countdown goes on from what was kept, and the code is re-presented to the server on the
-        next connection (CONTRACT §3: the same code from the same poste answers with the time left).
+        next connection (the same code from the same poste answers with the time left).
         """
         left = deadline - self.clock.time()
         if left <= 0:
-            return self._lock(ENDED['expiration'])
+            return self._lock(ENDED[Reason.EXPIRATION])
         self.code = code
         self._deadline = self.clock.monotonic() + left
         self._resume_code = code
@@ -143,7 +144,7 @@ class KioskState:
         self.close_code = None
         self._next_heartbeat = self.clock.monotonic()   # the first heartbeat goes at the next tick
         if self._resume_code:
-            return [(SEND, {'type': 'validate_code', 'code': self._resume_code})]
+            return [(SEND, {'type': Type.VALIDATE_CODE, 'code': self._resume_code})]
         return []
 
     def disconnected(self, close_code=None):
@@ -161,15 +162,15 @@ class KioskState:
             return []
         self._pending = (code, self.clock.monotonic())
         self._feedback = None
-        return [(SEND, {'type': 'validate_code', 'code': code})]
+        return [(SEND, {'type': Type.VALIDATE_CODE, 'code': code})]
 
     def end_session(self):
         """The visitor leaves: lock now; the server is told now, or when it is back."""
         if self.locked:
             return []
         self._ended_code = self.code
-        effects = [(SEND, {'type': 'end_session'})] if self.link == 'up' else []
-        return effects + self._lock(ENDED['fermeture_utilisateur'])
+        effects = [(SEND, {'type': Type.END_SESSION})] if self.link == 'up' else []
+        return effects + self._lock(ENDED[Reason.BY_VISITOR])
 
     def dismiss_notice(self):
         self.notice = None
@@ -178,7 +179,7 @@ class KioskState:
         now = self.clock.monotonic()
         effects = []
         if not self.locked and self.remaining() == 0:
-            effects += self._lock(ENDED['expiration'])
+            effects += self._lock(ENDED[Reason.EXPIRATION])
         if self._pending and now - self._pending[1] >= ANSWER_TIMEOUT:
             self._pending = None
             self._say(NO_ANSWER, error=True)
@@ -192,8 +193,17 @@ class KioskState:
         return effects
 
     def handle_message(self, msg):
-        """A message from the server (a dict); unknown actions are ignored."""
-        handler = getattr(self, '_on_' + str(msg.get('action')), None)
+        """A message from the server (a dict); anything else, and unknown actions, are ignored.
+        `error` needs nothing here: the caller logs it."""
+        action = msg.get('action') if isinstance(msg, dict) else None
+        handler = {
+            Action.SYNC: self._on_sync,
+            Action.SESSION_STARTED: self._on_session_started,
+            Action.CODE_INVALID: self._on_code_invalid,
+            Action.ADD_TIME: self._on_add_time,
+            Action.WARNING: self._on_warning,
+            Action.CLOSE_SESSION: self._on_close_session,
+        }.get(action) if isinstance(action, str) else None
         return handler(msg) if handler else []
 
     # ---- server messages
@@ -204,10 +214,10 @@ class KioskState:
         left = _seconds(msg.get('temps_restant'))
         self._resume_code = None
         if session and left:
-            code = session.get('code_acces') or self.code
+            code = _text(session.get('code_acces')) or self.code
             if code and code == self._ended_code:
                 # The visitor ended it while we could not say so: say it now, stay locked.
-                return [(SEND, {'type': 'end_session'})]
+                return [(SEND, {'type': Type.END_SESSION})]
             return self._enter(code, left)
         if not self.locked:
             return self._lock(ENDED_OTHER)
@@ -216,7 +226,7 @@ class KioskState:
     def _on_session_started(self, msg):
         left = _seconds(msg.get('temps_restant'))
         session = _mapping(msg.get('session')) or {}
-        code = session.get('code_acces') or (self._pending[0] if self._pending else self._resume_code)
+        code = _text(session.get('code_acces')) or (self._pending[0] if self._pending else self._resume_code)
         self._pending = None
         self._resume_code = None
         if not code or not left:
@@ -248,14 +258,14 @@ class KioskState:
         left = _seconds(msg.get('temps_restant'))
         if self.locked or left is None:
             return []
-        self._notify(msg.get('message') or 'Il vous reste {}.'.format(minutes_text(left)))
+        self._notify(_text(msg.get('message')) or 'Il vous reste {}.'.format(minutes_text(left)))
         return self._enter(self.code, left) if left else []
 
     def _on_close_session(self, msg):
         self._resume_code = None
         if self.locked:
             return []
-        return self._lock(ENDED.get(msg.get('raison'), ENDED_OTHER))
+        return self._lock(ENDED.get(_text(msg.get('raison')), ENDED_OTHER))
 
     # ---- helpers
 
@@ -287,19 +297,25 @@ class KioskState:
 
     def _heartbeat(self):
         if self.locked:
-            return {'type': 'heartbeat'}
-        return {'type': 'heartbeat', 'temps_restant': self.remaining(), 'code': self.code}
+            return {'type': Type.HEARTBEAT}
+        return {'type': Type.HEARTBEAT, 'temps_restant': self.remaining(), 'code': self.code}
 
 
 def _seconds(value):
     """A non-negative whole number of seconds from the server, or None."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
     return max(0, int(math.ceil(value)))
 
 
 def _mapping(value):
-    return value if isinstance(value, dict) else None
+    """A JSON object with at least one field, or None."""
+    return value if isinstance(value, dict) and value else None
+
+
+def _text(value):
+    """A non-empty string from the server, or None."""
+    return value if isinstance(value, str) and value else None
 
 
 def _code_invalid_text(msg):
