@@ -111,6 +111,15 @@ def test_a_reloaded_page_resumes_its_session(page, live, poste):
     assert session_state(live, session)['statut'] == 'active'
 
 
+def test_a_kept_session_past_its_end_is_dropped_with_the_end_message(page):
+    page.evaluate("""localStorage.setItem('poste-public-kiosk-session',
+                                          JSON.stringify({code: 'ABC234', deadline: Date.now() - 5000}))""")
+    page.reload()
+    expect(page.locator('#feedback')).to_have_text('Votre session est terminée. Merci de votre visite !')
+    expect(page.locator('#lock')).to_be_visible()
+    assert page.evaluate("localStorage.getItem('poste-public-kiosk-session')") is None
+
+
 def test_server_gone_the_countdown_goes_on_and_locks_at_zero(browser, live, poste):
     context = browser.new_context()
     page = context.new_page()
