@@ -154,15 +154,16 @@ class LiveServer:
 
 # -- WebSocket helpers (websocket-client) ----------------------------------------------------
 
-def ws_connect(url, **kw):
+def ws_connect(url, timeout=5, **kw):
     import websocket
-    return websocket.create_connection(url, timeout=5, **kw)
+    return websocket.create_connection(url, timeout=timeout, **kw)
 
 
-def kiosk(server, poste, token=None, **kw):
+def kiosk(server, poste, token=None, timeout=5, **kw):
     """A kiosk connection for `poste` (a poste JSON with its kiosk_token); its first message read."""
-    ws = ws_connect(server.ws_url(f'/ws/poste/{poste["ip_address"]}/?token={token or poste["kiosk_token"]}'), **kw)
-    first = recv_json(ws)
+    ws = ws_connect(server.ws_url(f'/ws/poste/{poste["ip_address"]}/?token={token or poste["kiosk_token"]}'),
+                    timeout=timeout, **kw)
+    first = recv_json(ws, timeout)
     assert first['action'] == 'sync', first
     return ws, first
 

@@ -14,7 +14,8 @@ def test_hundreds_of_kiosks_start_and_are_told_apart(live):
     sockets = [None] * COUNT
 
     def connect_and_start(n):
-        ws, sync = kiosk(live, postes[n])
+        # Generous time-outs: two hundred connections at once on a loaded two-core machine.
+        ws, sync = kiosk(live, postes[n], timeout=20)
         assert sync['statut'] == 'disponible'
         ws.send(json.dumps({'type': 'validate_code', 'code': sessions[n]['code_acces']}))
         started = recv_action(ws, 'session_started', timeout=20)
