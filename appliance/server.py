@@ -18,6 +18,7 @@ from gevent.event import Event
 from gevent.pywsgi import WSGIServer
 
 from appliance import accounts, api, db, systemd
+from appliance.api.declared import PUBLIC, Declared, Name
 from appliance.api.http import dumps, json_api
 from appliance.context import Context
 from appliance.scheduler import Scheduler
@@ -101,20 +102,24 @@ def create_app(ctx):
     app.install(release_connection)
     app.install(ctx.metrics)
     app.install(json_api)
+    app.install(Declared(ctx))   # inside json_api: what it refuses becomes a JSON error
     api.register(app, ctx)
 
-    @app.get('/')
+    @app.get('/', auth=PUBLIC, summary='Tableau de bord du personnel')
     def index():
         return bottle.static_file('index.html', root=STATIC_DIR)
 
-    @app.get('/kiosk/')
+    @app.get('/kiosk/', auth=PUBLIC, summary='Page du kiosque')
     def kiosk_page():
         return bottle.static_file('index.html', root=os.path.join(STATIC_DIR, 'kiosk'))
 
-    @app.get('/static/<path:path>')
+    @app.get('/static/<path:path>', auth=PUBLIC, wildcards={'path': Name({'type': 'string'})},
+             summary='Fichiers des pages')
     def static(path):
         return bottle.static_file(path, root=STATIC_DIR)
 
+    for route in app.routes:
+        route.prepare()   # apply the plugins now: a route that does not declare itself stops the start
     return app if ctx.hub is None else ctx.hub.wrap(app)
 
 

@@ -1,7 +1,8 @@
 """Token and login routes (docs/api.md)."""
 from appliance import accounts
-from appliance.api.http import body, client_ip, current_compte, no_content
-from appliance.api.validation import Password, Text, validate
+from appliance.api.declared import PUBLIC, STAFF
+from appliance.api.http import client_ip
+from appliance.api.validation import Password, Text
 from appliance.clock import iso
 from appliance.auth import check_password
 from appliance.errors import Invalid
@@ -18,55 +19,48 @@ def compte_json(compte):
 
 
 def routes(app, ctx):
-    def login():
-        data = validate(body(), CREDENTIALS)
+    def login(data):
         return ctx.authenticator.login(data['username'], data['password'], client_ip())
 
-    @app.post('/api/token/')
-    def token():
-        _, access, refresh = login()
+    @app.post('/api/token/', auth=PUBLIC, body=CREDENTIALS, summary='Obtenir un jeton JWT')
+    def token(data):
+        _, access, refresh = login(data)
         return {'access': access, 'refresh': refresh}
 
-    @app.post('/api/auth/login/')
-    def auth_login():
-        compte, access, refresh = login()
+    @app.post('/api/auth/login/', auth=PUBLIC, body=CREDENTIALS, summary='Connexion')
+    def auth_login(data):
+        compte, access, refresh = login(data)
         user = compte_json(compte)
         del user['is_active'], user['last_login']
         return {'access': access, 'refresh': refresh, 'user': user}
 
-    @app.post('/api/token/refresh/')
-    def token_refresh():
-        data = validate(body(), REFRESH)
+    @app.post('/api/token/refresh/', auth=PUBLIC, body=REFRESH,
+              summary='Rafraîchir le jeton (l’ancien est révoqué)')
+    def token_refresh(data):
         access, refresh = ctx.authenticator.refresh(data['refresh'])
         return {'access': access, 'refresh': refresh}
 
-    @app.post('/api/token/verify/')
-    def token_verify():
-        data = validate(body(), VERIFY)
+    @app.post('/api/token/verify/', auth=PUBLIC, body=VERIFY, summary='Vérifier un jeton')
+    def token_verify(data):
         ctx.authenticator.verify(data['token'])
         return {}
 
-    @app.post('/api/auth/logout/')
-    def auth_logout():
-        compte = current_compte(ctx)
-        data = validate(body(), REFRESH)
+    @app.post('/api/auth/logout/', auth=STAFF, body=REFRESH, status=204,
+              summary='Déconnexion (révoque les jetons)')
+    def auth_logout(compte, data):
         ctx.authenticator.logout(data['refresh'], compte, client_ip())
-        return no_content()
 
-    @app.get('/api/auth/me/')
-    def me():
-        compte = current_compte(ctx)
+    @app.get('/api/auth/me/', auth=STAFF, summary='Compte courant')
+    def me(compte):
         data = compte_json(compte)
         data['must_change_password'] = accounts.has_initial_password(ctx.config.data_dir, compte)
         return data
 
-    @app.post('/api/auth/change-password/')
-    def change_password():
-        compte = current_compte(ctx)
-        data = validate(body(), CHANGE_PASSWORD)
+    @app.post('/api/auth/change-password/', auth=STAFF, body=CHANGE_PASSWORD, status=204,
+              summary='Changer son mot de passe')
+    def change_password(compte, data):
         if not check_password(data['old_password'], compte.password_hash):
             raise Invalid({'old_password': ['Mot de passe actuel incorrect.']})
         accounts.update(compte, {'password': data['new_password']}, now=ctx.clock.now(),
                         authenticator=ctx.authenticator, data_dir=ctx.config.data_dir,
                         operateur=compte, ip=client_ip())
-        return no_content()

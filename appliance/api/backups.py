@@ -2,11 +2,15 @@
 import bottle
 
 from appliance import audit, db
-from appliance.api.http import client_ip, created, require_admin
-from appliance.api.pagination import paginate_list
+from appliance.api.declared import ADMIN, Name
+from appliance.api.http import client_ip
+from appliance.api.pagination import PAGINATION, paginate_list
 from appliance.backup import service, store
 from appliance.clock import iso
 from appliance.errors import NotFound
+
+ARCHIVE = Name({'type': 'string', 'pattern': f'^{store.NAME_PATTERN}$',
+                'description': 'Le nom du fichier de la sauvegarde.'})
 
 
 def archive_json(destination, name, size, created_at, verdict):
@@ -24,10 +28,10 @@ def archive_json(destination, name, size, created_at, verdict):
 def routes(app, ctx):
     config = ctx.config
 
-    @app.get('/api/backups/')
+    @app.get('/api/backups/', auth=ADMIN, query=PAGINATION,
+             summary='Sauvegardes (locales et clé USB), vérifiées ou non')
     def list_backups():
         """`verified` is null while an archive this process has not read yet is being checked."""
-        require_admin(ctx)
         items = [archive_json(destination, found.name, found.size, found.created_at,
                               service.known_verdict(found, config.backup_passphrase))
                  for destination, found in service.catalog(config)]
@@ -36,24 +40,24 @@ def routes(app, ctx):
             if config.backup_usb_dir else None
         return page
 
-    @app.post('/api/backups/')
-    def run_backup():
-        admin = require_admin(ctx)
-        result = service.run(config, now=ctx.clock.now(), operateur=admin, ip=client_ip())
+    @app.post('/api/backups/', auth=ADMIN, status=201,
+              summary='Faire une sauvegarde maintenant (409 si une est en cours)')
+    def run_backup(compte):
+        result = service.run(config, now=ctx.clock.now(), operateur=compte, ip=client_ip())
         answer = archive_json('local', result.name, result.size, result.created_at, None)
         answer['usb'] = {'copied': result.usb_path is not None, 'problem': result.usb_problem} \
             if config.backup_usb_dir else None
-        return created(answer)
+        return answer
 
-    @app.get('/api/backups/<name>/')
-    def download_backup(name):
-        admin = require_admin(ctx)
+    @app.get('/api/backups/<name>/', auth=ADMIN, wildcards={'name': ARCHIVE},
+             summary='Télécharger une sauvegarde (id : nom du fichier)')
+    def download_backup(name, compte):
         where = service.find(config, name) if store.NAME.fullmatch(name) else None
         if where is None:   # a strict name: nothing else can reach the disk
             raise NotFound('Sauvegarde introuvable.')
         destination, folder = where
         with db.writing():
-            audit.record('sauvegarde', now=ctx.clock.now(), operateur=admin, ip=client_ip(),
+            audit.record('sauvegarde', now=ctx.clock.now(), operateur=compte, ip=client_ip(),
                          details=f'Sauvegarde {name} téléchargée.',
                          metadata={'archive': name, 'telechargement': True, 'destination': destination})
         answer = bottle.static_file(name, root=folder, mimetype='application/octet-stream', download=name)

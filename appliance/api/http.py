@@ -78,16 +78,6 @@ def body():
     return data
 
 
-def created(data):
-    response.status = 201
-    return data
-
-
-def no_content():
-    response.status = 204
-    return ''
-
-
 def client_ip():
     # The appliance is reached directly on the LAN: X-Forwarded-For would be the client's word.
     return request.environ.get('REMOTE_ADDR') or ''

@@ -1,18 +1,26 @@
 """The audit log, read-only (docs/api.md)."""
 from bottle import request
 
-from appliance.api.http import get_or_404, require_staff
-from appliance.api.pagination import int_param, paginate
+from appliance.api.declared import STAFF, Query, Row
+from appliance.api.pagination import PAGINATION, int_param, paginate
 from appliance.api.validation import parse_datetime_param
 from appliance.audit import ACTIONS, to_json
 from appliance.errors import Invalid
 from appliance.models import Log
 
+ENTRY = Row(Log, 'Entrée du journal introuvable.')
+FILTERS = (
+    Query('action', {'type': 'string', 'enum': list(ACTIONS)}),
+    *(Query(name, {'type': 'integer', 'minimum': 1}, f'Identifiant : entrées qui concernent ce {what}.')
+      for name, what in (('utilisateur', 'visiteur'), ('poste', 'poste'), ('session', 'session'))),
+    Query('date_min', {'type': 'string'}, 'Depuis ce moment : AAAA-MM-JJ ou AAAA-MM-JJTHH:MM:SS (UTC sans fuseau).'),
+    Query('date_max', {'type': 'string'}, 'Jusqu’à ce moment, même format ; une date seule inclut sa journée.'),
+)
+
 
 def routes(app, ctx):
-    @app.get('/api/logs/')
+    @app.get('/api/logs/', auth=STAFF, query=FILTERS + PAGINATION, summary='Journal d’audit')
     def list_logs():
-        require_staff(ctx)
         query = Log.select().order_by(Log.created_at.desc(), Log.id.desc())
         action = request.query.get('action')
         if action:
@@ -32,7 +40,6 @@ def routes(app, ctx):
                 query = query.where(getattr(Log.created_at, compare)(when))
         return paginate(query, lambda rows: [to_json(e) for e in rows])
 
-    @app.get('/api/logs/<log_id>/')
-    def show_log(log_id):
-        require_staff(ctx)
-        return to_json(get_or_404(Log, log_id, 'Entrée du journal introuvable.'))
+    @app.get('/api/logs/<log_id>/', auth=STAFF, wildcards={'log_id': ENTRY}, summary='Entrée du journal')
+    def show_log(entry):
+        return to_json(entry)

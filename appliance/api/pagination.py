@@ -3,11 +3,18 @@ from urllib.parse import urlencode
 
 from bottle import request
 
+from appliance.api.declared import Query
 from appliance.api.http import is_digits
 from appliance.errors import Invalid, NotFound
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+# The query parameters of every paginated list, as routes declare them.
+PAGINATION = (
+    Query('page', {'type': 'integer', 'minimum': 1}, 'Numéro de page (1 par défaut ; 404 au-delà de la dernière).'),
+    Query('page_size', {'type': 'integer', 'minimum': 1, 'maximum': MAX_PAGE_SIZE},
+          f'Résultats par page ({DEFAULT_PAGE_SIZE} par défaut ; {MAX_PAGE_SIZE} au plus, même si plus est demandé).'),
+)
 
 
 def _positive_int(name, raw, default):

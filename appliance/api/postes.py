@@ -2,10 +2,10 @@
 from bottle import request
 from peewee import IntegrityError
 
-from appliance.api.http import (body, client_ip, created, get_or_404, no_content, require_admin,
-                                require_staff)
-from appliance.api.pagination import paginate_list
-from appliance.api.validation import Boolean, Choice, IPAddress, MACAddress, Text, validate
+from appliance.api.declared import ADMIN, STAFF, Query, Row
+from appliance.api.http import client_ip
+from appliance.api.pagination import PAGINATION, paginate_list
+from appliance.api.validation import Boolean, Choice, IPAddress, MACAddress, Text
 from appliance.errors import Invalid
 from appliance.models import Poste
 from appliance.protocol import POSTE_STATUTS
@@ -20,6 +20,8 @@ SCHEMA = {
 STATUS = {'statut': Choice(POSTE_STATUTS, required=True), 'force': Boolean()}
 UNIQUE = {'nom': 'Un poste porte déjà ce nom.', 'ip_address': 'Un poste a déjà cette adresse IP.',
           'mac_address': 'Un poste a déjà cette adresse MAC.'}
+POSTE = Row(Poste, 'Poste introuvable.')
+STATUT_FILTER = Query('statut', {'type': 'string', 'enum': list(POSTE_STATUTS)})
 
 
 def check_unique(data, current=None):
@@ -40,21 +42,16 @@ def check_unique(data, current=None):
 def routes(app, ctx):
     desk = ctx.desk
 
-    def get_poste(poste_id):
-        return get_or_404(Poste, poste_id, 'Poste introuvable.')
-
-    @app.get('/api/postes/')
+    @app.get('/api/postes/', auth=STAFF, query=(STATUT_FILTER, *PAGINATION), summary='Liste des postes')
     def list_postes():
-        require_staff(ctx)
         statut = request.query.get('statut') or None
         if statut is not None and statut not in POSTE_STATUTS:
             raise Invalid({'statut': [f'Statut inconnu : {", ".join(POSTE_STATUTS)}.']})
         return paginate_list(desk.room_json(statut))
 
-    @app.post('/api/postes/')
-    def create_poste():
-        compte = require_admin(ctx)
-        data = validate(body(), SCHEMA)
+    @app.post('/api/postes/', auth=ADMIN, body=SCHEMA, status=201,
+              summary='Créer un poste (renvoie kiosk_token une seule fois)')
+    def create_poste(compte, data):
         if data.get('statut') == 'occupe':
             raise Invalid({'statut': ['Le statut « occupe » est fixé par le système quand une session démarre.']})
         check_unique(data)
@@ -65,18 +62,17 @@ def routes(app, ctx):
             raise
         result = desk.poste_json(poste)
         result['kiosk_token'] = token
-        return created(result)
+        return result
 
-    @app.get('/api/postes/<poste_id>/')
-    def show_poste(poste_id):
-        require_staff(ctx)
-        return desk.poste_json(get_poste(poste_id))
+    @app.get('/api/postes/<poste_id>/', auth=STAFF, wildcards={'poste_id': POSTE}, summary='Détail d’un poste')
+    def show_poste(poste):
+        return desk.poste_json(poste)
 
-    @app.route('/api/postes/<poste_id>/', method=['PUT', 'PATCH'])
-    def update_poste(poste_id):
-        compte = require_admin(ctx)
-        poste = get_poste(poste_id)
-        data = validate(body(), SCHEMA, partial=request.method == 'PATCH')
+    @app.put('/api/postes/<poste_id>/', auth=ADMIN, wildcards={'poste_id': POSTE}, body=SCHEMA,
+             summary='Modifier un poste')
+    @app.patch('/api/postes/<poste_id>/', auth=ADMIN, wildcards={'poste_id': POSTE}, body=SCHEMA,
+               summary='Modifier un poste (partiel)')
+    def update_poste(poste, compte, data):
         check_unique(data, current=poste)
         statut = data.pop('statut', None)
         # The status first: when its rules refuse (409, 400), nothing else has changed.
@@ -85,24 +81,25 @@ def routes(app, ctx):
         poste = desk.update_poste(poste, data, operateur=compte, ip=client_ip())
         return desk.poste_json(poste)
 
-    @app.delete('/api/postes/<poste_id>/')
-    def delete_poste(poste_id):
-        compte = require_admin(ctx)
-        desk.delete_poste(get_poste(poste_id), operateur=compte, ip=client_ip())
-        return no_content()
+    @app.delete('/api/postes/<poste_id>/', auth=ADMIN, wildcards={'poste_id': POSTE}, status=204,
+                summary='Supprimer un poste')
+    def delete_poste(poste, compte):
+        desk.delete_poste(poste, operateur=compte, ip=client_ip())
 
-    @app.route('/api/postes/<poste_id>/status/', method=['PUT', 'PATCH', 'POST'])
-    def set_status(poste_id):
-        compte = require_staff(ctx)
-        poste = get_poste(poste_id)
-        data = validate(body(), STATUS)
+    # PATCH and POST take the whole body, like PUT.
+    @app.put('/api/postes/<poste_id>/status/', auth=STAFF, wildcards={'poste_id': POSTE}, body=STATUS,
+             summary='Changer le statut (force pour terminer la session)')
+    @app.patch('/api/postes/<poste_id>/status/', auth=STAFF, wildcards={'poste_id': POSTE}, body=STATUS,
+               partial=False, summary='Changer le statut (comme PUT)')
+    @app.post('/api/postes/<poste_id>/status/', auth=STAFF, wildcards={'poste_id': POSTE}, body=STATUS,
+              summary='Changer le statut (comme PUT)')
+    def set_status(poste, compte, data):
         poste = desk.set_poste_status(poste, data['statut'], force=data.get('force', False),
                                       operateur=compte, ip=client_ip())
         return desk.poste_json(poste)
 
-    @app.post('/api/postes/<poste_id>/token/')
-    def new_token(poste_id):
-        compte = require_admin(ctx)
-        poste = get_poste(poste_id)
+    @app.post('/api/postes/<poste_id>/token/', auth=ADMIN, wildcards={'poste_id': POSTE},
+              summary='Nouveau jeton de kiosque (l’ancien cesse de valoir)')
+    def new_token(poste, compte):
         token = desk.issue_kiosk_token(poste, operateur=compte, ip=client_ip())
         return {'id': poste.id, 'kiosk_token': token}

@@ -2,10 +2,11 @@
 from bottle import request
 from peewee import JOIN
 
-from appliance.api.http import bearer_token, body, client_ip, created, get_or_404, require_staff
-from appliance.api.pagination import int_param, paginate
-from appliance.api.validation import Integer, Reference, Text, validate
-from appliance.errors import Forbidden, Invalid, Unauthorized
+from appliance.api.declared import KIOSK, STAFF, Query, Row
+from appliance.api.http import client_ip
+from appliance.api.pagination import PAGINATION, int_param, paginate
+from appliance.api.validation import Integer, Reference, Text
+from appliance.errors import Invalid
 from appliance.desk.sessions import MAX_ADDED, MAX_DURATION, MIN_ADDED, MIN_DURATION
 from appliance.models import Poste, Session, Utilisateur
 from appliance.protocol import SESSION_STATUTS, Reason, normalise_code
@@ -24,6 +25,12 @@ VALIDATE = {'code': Text(20, blank=False), 'code_acces': Text(20, blank=False, w
 ADD_TIME = {'seconds': Integer(MIN_ADDED, MAX_ADDED),
             'minutes': Integer(MIN_ADDED // 60, MAX_ADDED // 60, write_only=True)}
 TERMINATE = {'raison': Text(500)}
+SESSION = Row(Session, 'Session introuvable.')
+FILTERS = (
+    Query('statut', {'type': 'string'}, f'Un ou plusieurs statuts, séparés par des virgules : {", ".join(SESSION_STATUTS)}.'),
+    Query('poste', {'type': 'integer', 'minimum': 1}, 'Identifiant du poste.'),
+    Query('utilisateur', {'type': 'integer', 'minimum': 1}, 'Identifiant du visiteur.'),
+)
 
 
 def one_of(data, first, second, factor=1):
@@ -38,12 +45,8 @@ def one_of(data, first, second, factor=1):
 def routes(app, ctx):
     desk = ctx.desk
 
-    def get_session(session_id):
-        return get_or_404(Session, session_id, 'Session introuvable.')
-
-    @app.get('/api/sessions/')
+    @app.get('/api/sessions/', auth=STAFF, query=FILTERS + PAGINATION, summary='Liste des sessions')
     def list_sessions():
-        require_staff(ctx)
         query = (Session.select(Session, Utilisateur, Poste)
                  .join(Utilisateur, JOIN.LEFT_OUTER).switch(Session).join(Poste, JOIN.LEFT_OUTER)
                  .order_by(Session.created_at.desc(), Session.id.desc()))
@@ -60,24 +63,21 @@ def routes(app, ctx):
         now = ctx.clock.now()
         return paginate(query, lambda rows: [session_json(s, now) for s in rows])
 
-    @app.post('/api/sessions/')
-    def create_session():
-        compte = require_staff(ctx)
-        data = validate(body(), CREATE)
+    @app.post('/api/sessions/', auth=STAFF, body=CREATE, status=201, summary='Créer une session et son code d’accès')
+    def create_session(compte, data):
         duree = one_of(data, 'duree_initiale', 'duree_minutes', 60)
         session = desk.create_session(data['utilisateur'], data.get('poste'), duree,
                                       notes=data.get('notes', ''), operateur=compte, ip=client_ip())
-        return created(desk.session_json(session))
+        return desk.session_json(session)
 
-    @app.get('/api/sessions/<session_id>/')
-    def show_session(session_id):
-        require_staff(ctx)
-        return desk.session_json(get_session(session_id))
+    @app.get('/api/sessions/<session_id>/', auth=STAFF, wildcards={'session_id': SESSION}, summary='Détail d’une session')
+    def show_session(session):
+        return desk.session_json(session)
 
-    @app.post('/api/sessions/validate-code/')
-    def validate_code():
-        poste, operateur = kiosk_or_staff()
-        data = validate(body(), VALIDATE)
+    @app.post('/api/sessions/validate-code/', auth=KIOSK, body=VALIDATE,
+              summary='Valider un code (kiosque : X-Poste-Token)')
+    def validate_code(compte, kiosk, data):
+        poste, operateur = kiosk, compte or ''
         code = data.get('code') or data.get('code_acces')
         if not code:
             raise Invalid({'code': ['Ce champ est obligatoire.']})
@@ -88,24 +88,6 @@ def routes(app, ctx):
         return {'valid': True, 'session': session_json(session, now),
                 'temps_restant': temps_restant(session, now)}
 
-    def kiosk_or_staff():
-        """(poste, operateur): a kiosk proves its poste; staff name it in the body."""
-        token = request.get_header('X-Poste-Token')
-        if token:
-            poste = desk.poste_for_token(token)
-            if poste is None:
-                raise Forbidden('Jeton de poste invalide.', body={'valid': False})
-            return poste, ''
-        if bearer_token():
-            return None, require_staff(ctx)
-        if ctx.config.kiosk_auth == 'ip':
-            poste = desk.poste_for_address(client_ip())
-            if poste is not None:
-                return poste, ''
-            raise Forbidden('Cette adresse ne correspond à aucun poste.', body={'valid': False})
-        raise Unauthorized('Authentification requise : jeton de poste ou de personnel.',
-                           body={'valid': False})
-
     def bound_poste(code):
         session = Session.get_or_none(Session.code_acces == normalise_code(code),
                                       Session.statut.in_(('en_attente', 'active')))
@@ -113,20 +95,16 @@ def routes(app, ctx):
             raise Invalid({'poste': ['Indiquez le poste sur lequel démarrer la session.']})
         return session.poste
 
-    @app.post('/api/sessions/<session_id>/add-time/')
-    def add_time(session_id):
-        compte = require_staff(ctx)
-        session = get_session(session_id)
-        data = validate(body(), ADD_TIME)
+    @app.post('/api/sessions/<session_id>/add-time/', auth=STAFF, wildcards={'session_id': SESSION}, body=ADD_TIME,
+              summary='Ajouter du temps')
+    def add_time(session, compte, data):
         seconds = one_of(data, 'seconds', 'minutes', 60)
         session = desk.add_time(session, seconds, operateur=compte, ip=client_ip())
         return desk.session_json(session)
 
-    @app.post('/api/sessions/<session_id>/terminate/')
-    def terminate(session_id):
-        compte = require_staff(ctx)
-        session = get_session(session_id)
-        data = validate(body(), TERMINATE)
+    @app.post('/api/sessions/<session_id>/terminate/', auth=STAFF, wildcards={'session_id': SESSION}, body=TERMINATE,
+              summary='Terminer la session')
+    def terminate(session, compte, data):
         session = desk.terminate(session, raison=Reason.BY_STAFF, note=data.get('raison', ''),
                                  operateur=compte, ip=client_ip())
         return desk.session_json(session)

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 from bottle import request
 
-from appliance.api.http import require_staff
+from appliance.api.declared import STAFF, Query
 from appliance.desk import stats
 from appliance.errors import Invalid
 
@@ -33,10 +33,18 @@ def period(now):
     return date_min, date_max
 
 
+PERIOD = (
+    Query('date_min', {'type': 'string', 'format': 'date'},
+          f'Premier jour local inclus (par défaut, les {DEFAULT_DAYS} jours qui finissent à date_max).'),
+    Query('date_max', {'type': 'string', 'format': 'date'},
+          f'Dernier jour local inclus (par défaut, aujourd’hui) ; {MAX_DAYS} jours au plus en tout.'),
+)
+
+
 def routes(app, ctx):
-    @app.get('/api/stats/')
+    @app.get('/api/stats/', auth=STAFF, query=PERIOD,
+             summary='Statistiques d’usage agrégées, sans donnée personnelle (30 derniers jours par défaut)')
     def statistics():
-        require_staff(ctx)
         now = ctx.clock.now()
         date_min, date_max = period(now)
         return ctx.desk.statistics(date_min, date_max)

@@ -1,5 +1,4 @@
 """Health, the OpenAPI document and Swagger UI served from the box itself (no internet)."""
-import hmac
 import os
 
 import bottle
@@ -7,7 +6,7 @@ import swagger_ui_bundle
 from bottle import response
 
 from appliance import __version__, db
-from appliance.api.http import bearer_token, require_admin
+from appliance.api.declared import METRICS, PUBLIC, Name
 from appliance.api.openapi import document
 from appliance.backup.service import freshness
 
@@ -19,10 +18,11 @@ DOCS_PAGE = '''<!doctype html>
 <script src="/api/docs/init.js"></script></body></html>
 '''
 DOCS_INIT = "SwaggerUIBundle({url: '/api/openapi.json', dom_id: '#swagger-ui', deepLinking: true});\n"
+ASSET = Name({'type': 'string'})
 
 
 def routes(app, ctx):
-    @app.get('/api/health/')
+    @app.get('/api/health/', auth=PUBLIC, summary='État du service (503 si une partie est en panne)')
     def health():
         checks = {'database': 'ok' if db.ping() else 'down',
                   'scheduler': scheduler_state(ctx)}
@@ -34,31 +34,31 @@ def routes(app, ctx):
         return {'status': 'ok' if healthy else 'degraded', **checks, 'version': __version__,
                 **({'detail': 'En panne : ' + ', '.join(down)} if down else {})}
 
-    @app.get('/metrics')
+    @app.get('/metrics', auth=METRICS, summary='Mesures au format Prometheus (jeton METRICS_TOKEN ou administrateur)')
     def metrics():
-        token = bearer_token()
-        scraper = bool(ctx.config.metrics_token and token and
-                       hmac.compare_digest(token.encode(), ctx.config.metrics_token.encode()))
-        if not scraper:
-            require_admin(ctx)
         response.content_type = 'text/plain; version=0.0.4; charset=utf-8'
         return ctx.metrics.render(ctx)
 
-    @app.get('/api/openapi.json')
-    def openapi():
-        return document()
+    spec = {}   # built on first request, when every route is known
 
-    @app.get('/api/docs/')
+    @app.get('/api/openapi.json', auth=PUBLIC, summary='Ce document OpenAPI')
+    def openapi():
+        if not spec:
+            spec.update(document(app))
+        return spec
+
+    @app.get('/api/docs/', auth=PUBLIC, summary='Documentation interactive (Swagger UI, servie localement)')
     def docs():
         response.content_type = 'text/html; charset=utf-8'
         return DOCS_PAGE
 
-    @app.get('/api/docs/init.js')
+    @app.get('/api/docs/init.js', auth=PUBLIC, openapi=False, summary='Démarrage de Swagger UI')
     def docs_init():
         response.content_type = 'application/javascript; charset=utf-8'
         return DOCS_INIT
 
-    @app.get('/api/docs/static/<name>')
+    @app.get('/api/docs/static/<name>', auth=PUBLIC, wildcards={'name': ASSET}, openapi=False,
+             summary='Fichiers de Swagger UI')
     def docs_asset(name):
         return bottle.static_file(os.path.basename(name), root=swagger_ui_bundle.swagger_ui_path)
 

@@ -4,10 +4,10 @@ import os
 import bottle
 from bottle import request
 
-from appliance.api.http import (body, client_ip, created, get_or_404, no_content, require_admin,
-                                require_staff)
-from appliance.api.pagination import paginate
-from appliance.api.validation import Boolean, Choice, Date, Email, Text, validate
+from appliance.api.declared import ADMIN, STAFF, Query, Row
+from appliance.api.http import client_ip
+from appliance.api.pagination import PAGINATION, paginate
+from appliance.api.validation import Boolean, Choice, Date, Email, Text
 from appliance.desk.visitors import photo_kind
 from appliance.errors import Invalid, NotFound, TooLarge, UnsupportedMediaType
 from appliance.models import PIECES_IDENTITE, Utilisateur
@@ -30,17 +30,16 @@ SCHEMA = {
                                  description='Doit être vrai : le visiteur accepte le traitement de ses données.'),
     'notes': Text(2000),
 }
+UTILISATEUR = Row(Utilisateur, 'Visiteur introuvable.')
+SEARCH = Query('search', {'type': 'string'},
+               'Mots cherchés dans le nom, le prénom, l’e-mail et le téléphone (100 caractères lus au plus).')
 
 
 def routes(app, ctx):
     desk = ctx.desk
 
-    def get_utilisateur(uid):
-        return get_or_404(Utilisateur, uid, 'Visiteur introuvable.')
-
-    @app.get('/api/utilisateurs/')
+    @app.get('/api/utilisateurs/', auth=STAFF, query=(SEARCH, *PAGINATION), summary='Liste des visiteurs')
     def list_utilisateurs():
-        require_staff(ctx)
         query = Utilisateur.select().order_by(Utilisateur.nom, Utilisateur.prenom, Utilisateur.id)
         search = (request.query.getunicode('search') or '').strip()[:100]
         for word in search.split():
@@ -48,36 +47,31 @@ def routes(app, ctx):
                                 Utilisateur.email.contains(word) | Utilisateur.telephone.contains(word))
         return paginate(query, lambda rows: [utilisateur_json(u) for u in rows])
 
-    @app.post('/api/utilisateurs/')
-    def create_utilisateur():
-        compte = require_staff(ctx)
-        data = validate(body(), SCHEMA)
-        return created(utilisateur_json(desk.create_visitor(data, operateur=compte, ip=client_ip())))
+    @app.post('/api/utilisateurs/', auth=STAFF, body=SCHEMA, status=201, summary='Enregistrer un visiteur')
+    def create_utilisateur(compte, data):
+        return utilisateur_json(desk.create_visitor(data, operateur=compte, ip=client_ip()))
 
-    @app.get('/api/utilisateurs/<uid>/')
-    def show_utilisateur(uid):
-        require_staff(ctx)
-        return utilisateur_json(get_utilisateur(uid))
+    @app.get('/api/utilisateurs/<uid>/', auth=STAFF, wildcards={'uid': UTILISATEUR}, summary='Détail d’un visiteur')
+    def show_utilisateur(u):
+        return utilisateur_json(u)
 
-    @app.route('/api/utilisateurs/<uid>/', method=['PUT', 'PATCH'])
-    def update_utilisateur(uid):
-        compte = require_staff(ctx)
-        u = get_utilisateur(uid)
-        data = validate(body(), SCHEMA, partial=request.method == 'PATCH')
+    @app.put('/api/utilisateurs/<uid>/', auth=STAFF, wildcards={'uid': UTILISATEUR}, body=SCHEMA,
+             summary='Modifier un visiteur')
+    @app.patch('/api/utilisateurs/<uid>/', auth=STAFF, wildcards={'uid': UTILISATEUR}, body=SCHEMA,
+               summary='Modifier un visiteur (partiel)')
+    def update_utilisateur(u, compte, data):
         return utilisateur_json(desk.update_visitor(u, data, operateur=compte, ip=client_ip()))
 
-    @app.delete('/api/utilisateurs/<uid>/')
-    def delete_utilisateur(uid):
-        compte = require_admin(ctx)
-        desk.delete_visitor(get_utilisateur(uid), operateur=compte, ip=client_ip())
-        return no_content()
+    @app.delete('/api/utilisateurs/<uid>/', auth=ADMIN, wildcards={'uid': UTILISATEUR}, status=204,
+                summary='Supprimer un visiteur')
+    def delete_utilisateur(u, compte):
+        desk.delete_visitor(u, operateur=compte, ip=client_ip())
 
     # -- photo ----------------------------------------------------------------------------
 
-    @app.post('/api/utilisateurs/<uid>/photo/')
-    def upload_photo(uid):
-        compte = require_staff(ctx)
-        u = get_utilisateur(uid)
+    @app.post('/api/utilisateurs/<uid>/photo/', auth=STAFF, wildcards={'uid': UTILISATEUR},
+              summary='Envoyer la photo (multipart, champ photo ; JPEG ou PNG, 5 Mio au plus)')
+    def upload_photo(u, compte):
         if request.content_length > MAX_PHOTO_BYTES + 64 * 1024:
             raise TooLarge('Photo trop volumineuse (5 Mio au plus).')
         if not request.content_type.lower().startswith('multipart/form-data'):
@@ -94,10 +88,8 @@ def routes(app, ctx):
         desk.set_photo(u, data, kind, operateur=compte, ip=client_ip())
         return utilisateur_json(u)
 
-    @app.get('/api/utilisateurs/<uid>/photo/')
-    def get_photo(uid):
-        require_staff(ctx)
-        u = get_utilisateur(uid)
+    @app.get('/api/utilisateurs/<uid>/photo/', auth=STAFF, wildcards={'uid': UTILISATEUR}, summary='Lire la photo')
+    def get_photo(u):
         if not u.photo or not os.path.exists(desk.photo_path(u.photo)):
             raise NotFound(NO_PHOTO)
         mimetype = 'image/png' if u.photo.endswith('.png') else 'image/jpeg'
@@ -106,11 +98,9 @@ def routes(app, ctx):
         photo.set_header('Cache-Control', 'private, no-store')
         return photo
 
-    @app.delete('/api/utilisateurs/<uid>/photo/')
-    def delete_photo(uid):
-        compte = require_staff(ctx)
-        u = get_utilisateur(uid)
+    @app.delete('/api/utilisateurs/<uid>/photo/', auth=STAFF, wildcards={'uid': UTILISATEUR}, status=204,
+                summary='Supprimer la photo')
+    def delete_photo(u, compte):
         if not u.photo:
             raise NotFound(NO_PHOTO)
         desk.remove_photo(u, operateur=compte, ip=client_ip())
-        return no_content()

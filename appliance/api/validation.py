@@ -239,10 +239,10 @@ def parse_datetime_param(name, value):
     return parsed
 
 
-def schema_openapi(schema):
-    """An OpenAPI object schema for a validation schema."""
+def schema_openapi(schema, *, partial=False):
+    """An OpenAPI object schema for a validation schema (no field required when `partial`)."""
     result = {'type': 'object', 'properties': {name: field.openapi() for name, field in schema.items()}}
-    required = [name for name, field in schema.items() if field.required]
+    required = [] if partial else [name for name, field in schema.items() if field.required]
     if required:  # OpenAPI 3.0 (JSON Schema draft 5) forbids an empty `required` list
         result['required'] = required
     return result
