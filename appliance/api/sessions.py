@@ -27,7 +27,8 @@ ADD_TIME = {'seconds': Integer(MIN_ADDED, MAX_ADDED),
 TERMINATE = {'raison': Text(500)}
 SESSION = Row(Session, 'Session introuvable.')
 FILTERS = (
-    Query('statut', {'type': 'string'}, f'Un ou plusieurs statuts, séparés par des virgules : {", ".join(SESSION_STATUTS)}.'),
+    Query('statut', {'type': 'string'},
+          f'Un ou plusieurs statuts, séparés par des virgules : {", ".join(SESSION_STATUTS)}.'),
     Query('poste', {'type': 'integer', 'minimum': 1}, 'Identifiant du poste.'),
     Query('utilisateur', {'type': 'integer', 'minimum': 1}, 'Identifiant du visiteur.'),
 )
@@ -63,7 +64,8 @@ def routes(app, ctx):
         now = ctx.clock.now()
         return paginate(query, lambda rows: [session_json(s, now) for s in rows])
 
-    @app.post('/api/sessions/', auth=STAFF, body=CREATE, status=201, summary='Créer une session et son code d’accès')
+    @app.post('/api/sessions/', auth=STAFF, body=CREATE, status=201,
+              summary='Créer une session et son code d’accès')
     def create_session(compte, data):
         duree = one_of(data, 'duree_initiale', 'duree_minutes', 60)
         session = desk.create_session(data['utilisateur'], data.get('poste'), duree,
