@@ -227,6 +227,7 @@ def test_the_document_states_the_declared_parameters(client):
     assert poste['get']['parameters'][0]['schema']['type'] == 'integer'
     assert 'required' in poste['put']['requestBody']['content']['application/json']['schema']
     assert 'required' not in poste['patch']['requestBody']['content']['application/json']['schema']
+    assert poste['put']['requestBody']['required'] is True and poste['patch']['requestBody']['required'] is False
     assert poste['delete']['responses'].get('204') and '200' not in poste['delete']['responses']
     assert spec['paths']['/api/sessions/']['post']['responses'].get('201')
     assert '/api/docs/init.js' not in spec['paths'] and '/metrics' not in spec['paths']

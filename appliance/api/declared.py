@@ -16,7 +16,7 @@ A route states it all as keywords of bottle's route decorator (bottle keeps unkn
   the fields sent for PATCH (`partial=False` says a PATCH takes the whole body, like PUT).
 - `query`: the query parameters (Query), for the document only: each filter has its own rules,
   applied by the handler or by paginate().
-- `status`: the success status when it is not 200 (201, 204: the handler then returns nothing).
+- `status`: the success status when it is not 200: 201, or 204 (the handler then returns nothing).
 - `openapi=False` leaves the route out of the document (Swagger UI's own files).
 
 The handler gets the wildcards' values positionally, in the order of the rule; then, by keyword
@@ -25,7 +25,7 @@ scraper), `kiosk` (the poste of the kiosk calling, None when staff call) and `da
 
 Checks run in a fixed order clients can rely on: who is calling (401, 403), the path (404), the
 body (413, 415, 400), then the handler. A dict keyword is stored by bottle as dotted keys
-(`body.nom`, `body.prenom`…): Declaration gathers them back.
+(`body.nom`, `body.prenom`…): Declaration gathers them back (so an empty schema means no body).
 """
 import hmac
 import inspect

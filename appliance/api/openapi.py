@@ -67,6 +67,6 @@ def operation(declared, path, names):
         op['parameters'] = params
     if declared.body is not None:
         schema = schema_openapi(declared.body, partial=declared.partial)
-        op['requestBody'] = {'required': 'required' in schema,   # an absent body reads as {}
+        op['requestBody'] = {'required': not declared.partial,   # a PATCH without a body changes nothing
                              'content': {'application/json': {'schema': schema}}}
     return op

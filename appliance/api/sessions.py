@@ -72,7 +72,8 @@ def routes(app, ctx):
                                       notes=data.get('notes', ''), operateur=compte, ip=client_ip())
         return desk.session_json(session)
 
-    @app.get('/api/sessions/<session_id>/', auth=STAFF, wildcards={'session_id': SESSION}, summary='Détail d’une session')
+    @app.get('/api/sessions/<session_id>/', auth=STAFF, wildcards={'session_id': SESSION},
+             summary='Détail d’une session')
     def show_session(session):
         return desk.session_json(session)
 
