@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: run test install bench clean
+.PHONY: run test install bench kiosk clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,5 +30,10 @@ bench: install
 	$(BIN)/python -m bench.kiosks
 	$(BIN)/python -m bench.backup
 
+# The kiosk alone, for the public computers: its wheel and websocket-client's, in dist/kiosk/
+# (copy the folder to a USB stick or a share; docs/deployer-10-postes.md).
+kiosk: $(BIN)/python
+	$(BIN)/python scripts/build-kiosk --out dist/kiosk
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info

@@ -16,7 +16,7 @@ ACTIONS = (
     'suppression_poste', 'changement_statut_poste', 'jeton_poste', 'generation_code',
     'demarrage_session', 'echec_code', 'ajout_temps', 'avertissement', 'fermeture', 'expiration',
     'connexion_poste', 'deconnexion_poste', 'creation_compte', 'modification_compte',
-    'suppression_compte', 'sauvegarde', 'restauration', 'purge',
+    'suppression_compte', 'sauvegarde', 'restauration', 'purge', 'modification_bibliotheque',
 )
 
 

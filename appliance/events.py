@@ -22,6 +22,7 @@ SESSION_STARTED = 'session_started'          # {poste_id, session: JSON, temps_r
 TIME_ADDED = 'time_added'                    # {poste_id, seconds, temps_restant}
 WARNING_DUE = 'warning_due'                  # {poste_id, seuil, temps_restant, message}
 SESSION_ENDED = 'session_ended'              # {poste_id, session_id, raison}
+LIBRARY_CHANGED = 'library_changed'          # {nom, page_accueil}: every kiosk hears it
 
 _listeners = defaultdict(list)   # kind -> listeners
 

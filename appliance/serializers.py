@@ -79,11 +79,13 @@ def poste_fields(poste):
     }
 
 
-def poste_json(fields, *, now, active_session, en_ligne, derniere_connexion):
-    """A poste as the API shows it: its stored `fields` plus what is live."""
+def poste_json(fields, *, now, active_session, en_ligne, derniere_connexion, adresse_kiosque=None):
+    """A poste as the API shows it: its stored `fields` plus what is live (`adresse_kiosque`: the
+    address its kiosk last connected from since the appliance started, or null)."""
     return {
         **fields,
         'derniere_connexion': iso(derniere_connexion),
         'en_ligne': en_ligne,
+        'adresse_kiosque': adresse_kiosque,
         'session_active': active_session_summary(active_session, now),
     }

@@ -37,7 +37,8 @@ class Moves:
 
     def _poste_json(self, poste, running, fields, now):
         online, last = self.presence(poste, now)
-        return poste_json(fields, now=now, active_session=running, en_ligne=online, derniere_connexion=last)
+        return poste_json(fields, now=now, active_session=running, en_ligne=online, derniere_connexion=last,
+                          adresse_kiosque=self.kiosk_addresses.get(poste.id))
 
     def session_json(self, session):
         return session_json(session, self.now())

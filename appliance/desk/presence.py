@@ -15,6 +15,9 @@ class Presence:
     def __init__(self, config, clock):
         super().__init__(config, clock)
         self.last_seen = {}   # poste id -> last heartbeat (naive UTC), kept in memory
+        # poste id -> the address its kiosk last connected from: shown next to the stored
+        # ip_address, so that a poste whose address changed (no DHCP reservation) stands out.
+        self.kiosk_addresses = {}
 
     def presence(self, poste, now=None):
         """(en_ligne, derniere_connexion) from heartbeats in memory and the stored value."""
@@ -25,12 +28,17 @@ class Presence:
         online = seen is not None and (now - seen).total_seconds() <= self.config.heartbeat_timeout
         return online, last
 
-    def kiosk_seen(self, poste):
-        """A heartbeat or a connection: in memory only (no write per heartbeat)."""
+    def kiosk_seen(self, poste, address=None):
+        """A heartbeat, or a connection from `address`: in memory only (no write per heartbeat)."""
         first = poste.id not in self.last_seen or not self.presence(poste)[0]
         self.last_seen[poste.id] = self.now()
+        moved = address is not None and self.kiosk_addresses.get(poste.id) != address
+        if address is not None:
+            self.kiosk_addresses[poste.id] = address
         if first or poste.statut == HORS_LIGNE:
             self.kiosk_connected(poste)
+        elif moved:
+            self._poste_changed(poste)   # the dashboards show the new address
 
     def kiosk_connected(self, poste, ip=None):
         """The kiosk came (back) online: store the time, lift `hors_ligne`, log it once."""

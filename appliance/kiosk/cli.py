@@ -1,4 +1,5 @@
-"""`poste-public kiosk`: the lock screen of a public computer; `poste-public kiosk hash-secret`."""
+"""The kiosk's command line: `poste-public kiosk` on the server's install, `poste-public-kiosk` in the
+kiosk-only distribution (kiosk/pyproject.toml); `… hash-secret` makes the admin secret's hash."""
 import argparse
 import dataclasses
 import getpass
@@ -11,9 +12,14 @@ from appliance.kiosk.config import ConfigError, load_config
 MIN_SECRET_LENGTH = 8
 
 
-def main(argv):
+def run():
+    """Entry point of the kiosk-only distribution's `poste-public-kiosk` command."""
+    sys.exit(main(sys.argv[1:], prog='poste-public-kiosk'))
+
+
+def main(argv, prog='poste-public kiosk'):
     parser = argparse.ArgumentParser(
-        prog='poste-public kiosk',
+        prog=prog,
         description="L'écran de verrouillage d'un poste public (configuration : docs/kiosk.md).")
     parser.add_argument('--config', metavar='FILE', help='configuration file (default: $KIOSK_CONFIG, '
                         'then ~/.config/poste-public/kiosk.ini, then /etc/poste-public/kiosk.ini)')

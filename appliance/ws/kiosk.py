@@ -43,10 +43,12 @@ class KioskEndpoint:
         events.subscribe(self._on_fact, events.SESSION_STARTED, events.TIME_ADDED, events.WARNING_DUE,
                          events.SESSION_ENDED)
         events.subscribe(self._on_token_changed, events.KIOSK_TOKEN_CHANGED)
+        events.subscribe(self._on_library_changed, events.LIBRARY_CHANGED)
 
     def stop(self):
         events.unsubscribe(self._on_fact)
         events.unsubscribe(self._on_token_changed)
+        events.unsubscribe(self._on_library_changed)
 
     def _on_fact(self, kind, fact):
         sockets = self.sockets.get(fact['poste_id'])
@@ -59,6 +61,15 @@ class KioskEndpoint:
         # A new token was issued: kiosks holding the old one must prove themselves again.
         for socket in self.sockets.get(fact['poste_id']):
             socket.close(Close.FORBIDDEN, 'jeton remplacé')
+
+    def _on_library_changed(self, kind, fact):
+        # A new name or home page: every kiosk hears it at once, in a `sync` (its view changed).
+        for poste_id in list(self.sockets.by_key):
+            poste, running = self.desk.poste_state(poste_id)
+            if poste is not None:
+                message = self._sync(poste, running, library=fact)
+                for socket in self.sockets.get(poste_id):
+                    socket.send(message)
 
     # -- one connection ---------------------------------------------------------------------
 
@@ -73,7 +84,7 @@ class KioskEndpoint:
         self.sockets.add(poste.id, socket)
         try:
             with db.database.connection_context():
-                self.desk.kiosk_seen(poste)
+                self.desk.kiosk_seen(poste, address=source)
                 socket.send(self._sync(*self.desk.poste_state(poste.id)))
             timeout = self.ctx.config.heartbeat_timeout + 30
             while not socket.closed:
@@ -163,9 +174,11 @@ class KioskEndpoint:
                 or abs(kiosk_left - server_left) > DRIFT_TOLERANCE):
             socket.send(self._sync(poste, running))
 
-    def _sync(self, poste, running):
+    def _sync(self, poste, running, library=None):
         now = self.desk.now()
+        library = library or self.desk.library()
         return {'action': Action.SYNC, 'statut': poste.statut,
                 'session': session_json(running, now) if running else None,
                 'temps_restant': temps_restant(running, now) if running else None,
-                'server_time': iso(now)}
+                'server_time': iso(now),
+                'bibliotheque': library['nom'], 'page_accueil': library['page_accueil']}
