@@ -50,6 +50,8 @@ async ({steps, monotonicMs, wallMs}) => {
         link: kiosk.linkText,
         can_enter_code: kiosk.canEnterCode,
         waiting_answer: kiosk.waitingAnswer,
+        library: kiosk.libraryName,
+        home_page: kiosk.homePage,
       },
     });
   }

@@ -22,7 +22,7 @@ START_WALL_MS = 1_800_000_000_000
 INPUTS = {'connect', 'disconnect', 'server', 'type_code', 'end_session', 'dismiss_notice', 'wait',
           'resume', 'observe'}
 OBSERVED = {'locked', 'code', 'remaining', 'countdown', 'feedback', 'notice', 'link',
-            'can_enter_code', 'waiting_answer'}
+            'can_enter_code', 'waiting_answer', 'library', 'home_page'}
 PYTHON = 'Tk kiosk (appliance/kiosk/state.py)'
 WEB = 'web kiosk (static/kiosk/state.js in Chromium)'
 
@@ -97,7 +97,8 @@ def play_python(steps):
                 'locked': kiosk.locked, 'code': kiosk.code, 'remaining': kiosk.remaining(),
                 'countdown': format_remaining(kiosk.remaining()), 'feedback': list(kiosk.feedback),
                 'notice': kiosk.notice, 'link': kiosk.link_text, 'can_enter_code': kiosk.can_enter_code,
-                'waiting_answer': kiosk.waiting_answer,
+                'waiting_answer': kiosk.waiting_answer, 'library': kiosk.library_name,
+                'home_page': kiosk.home_page,
             },
         })
     return records

@@ -19,6 +19,7 @@ KEYS = {
     'poste': 'KIOSK_POSTE',
     'token': 'KIOSK_TOKEN',
     'library_name': 'KIOSK_LIBRARY_NAME',
+    'home_page': 'KIOSK_HOME_PAGE',
     'end_command': 'KIOSK_END_COMMAND',
     'admin_secret_hash': 'KIOSK_ADMIN_SECRET_HASH',
     'state_file': 'KIOSK_STATE_FILE',
@@ -37,6 +38,7 @@ class KioskConfig:
     poste: str                  # the poste's ip_address, as registered on the server
     token: str = field(default='', repr=False)
     library_name: str = 'Bibliothèque'
+    home_page: str = ''         # opened in the browser when a session starts (the catalogue...)
     end_command: str = ''
     admin_secret_hash: str = field(default='', repr=False)
     state_file: str = ''
@@ -126,6 +128,10 @@ def _build(values, env, platform):
             parse_hash(admin_hash)
         except BadHash as exc:
             raise ConfigError('admin_secret_hash (KIOSK_ADMIN_SECRET_HASH): {}'.format(exc)) from None
+    home_page = values.get('home_page', '').strip()
+    if home_page and urlsplit(home_page).scheme not in ('http', 'https'):
+        raise ConfigError('home_page (KIOSK_HOME_PAGE) must be an http:// or https:// address; '
+                          'got {!r}'.format(home_page))
     fullscreen = values.get('fullscreen', 'yes').strip().lower()
     if fullscreen not in TRUE + FALSE:
         raise ConfigError('fullscreen (KIOSK_FULLSCREEN) must be yes or no; got {!r}'.format(fullscreen))
@@ -134,6 +140,7 @@ def _build(values, env, platform):
         poste=poste,
         token=values.get('token', '').strip(),
         library_name=values.get('library_name', '').strip() or KioskConfig.library_name,
+        home_page=home_page,
         end_command=values.get('end_command', '').strip(),
         admin_secret_hash=admin_hash,
         state_file=values.get('state_file', '').strip() or default_state_file(env, platform),

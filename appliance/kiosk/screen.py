@@ -7,6 +7,7 @@ tests, with xdotool) can tell which one is showing.
 import logging
 import time
 import tkinter as tk
+import webbrowser
 
 from appliance.kiosk.admin import AdminGate
 from appliance.kiosk.state import format_remaining
@@ -82,8 +83,9 @@ class Screen:
     def _build_lock(self):
         center = tk.Frame(self.root, bg=BG)
         center.place(relx=0.5, rely=0.45, anchor='center')
-        tk.Label(center, text=self.config.library_name, font=self._font(2.2, 'bold'), bg=BG, fg=FG,
-                 wraplength=self.root.winfo_screenwidth() * 0.8).pack(pady=(0, self.unit))
+        self.library_label = tk.Label(center, text=self.config.library_name, font=self._font(2.2, 'bold'),
+                                      bg=BG, fg=FG, wraplength=self.root.winfo_screenwidth() * 0.8)
+        self.library_label.pack(pady=(0, self.unit))
         tk.Label(center, text='Bienvenue !', font=self._font(1.4), bg=BG, fg=MUTED).pack()
 
         self.code_frame = tk.Frame(center, bg=BG)
@@ -142,6 +144,7 @@ class Screen:
         self.timer_label.pack()
         self.timer_link = tk.Label(self.timer_frame, font=self._font(0.6), bg=BG, fg=ERROR)
         self.timer_link.pack()
+        self.home_button = self._button(self.timer_frame, "Page d'accueil", self._open_home, 0.7)
         self.end_button = self._button(self.timer_frame, 'Terminer ma session', self._ask_end, 0.7)
         self.end_button.pack(pady=(self.unit // 4, 0))
         self.confirm_frame = tk.Frame(self.timer_frame, bg=BG)
@@ -231,6 +234,7 @@ class Screen:
             self._cancel_end()
             self.timer.deiconify()
             self.timer.lift()
+            self._open_home()
         else:
             self.root.withdraw()
             self.timer.withdraw()
@@ -253,6 +257,9 @@ class Screen:
                 self.code_entry.focus_force()
         self.link_label.configure(text=state.link_text or '')
         self.clock_label.configure(text=time.strftime('%H:%M'))
+        name = state.library_name or self.config.library_name   # the server's word first
+        if self.library_label.cget('text') != name:
+            self.library_label.configure(text=name)
         if keep_on_top:
             self.root.lift()
             if self.root.focus_get() is None:     # another program took the keyboard
@@ -268,6 +275,11 @@ class Screen:
                 if not isinstance(widget, tk.Button):
                     widget.configure(bg=colour)
         self.timer_link.configure(text='Hors ligne : le décompte continue' if state.link_text else '')
+        if bool(self._home_page()) != bool(self.home_button.winfo_manager()):
+            if self._home_page():
+                self.home_button.pack(before=self.end_button, pady=(self.unit // 4, 0))
+            else:
+                self.home_button.pack_forget()
         if keep_on_top:
             self.timer.lift()
 
@@ -298,6 +310,16 @@ class Screen:
     def _submit_code(self):
         self.runtime.submit_code(self.code_var.get())
         self._render()
+
+    def _home_page(self):
+        page = self.runtime.state.home_page
+        return self.config.home_page if page is None else page
+
+    def _open_home(self):
+        page = self._home_page()
+        if page:
+            log.info('opening the home page')
+            webbrowser.open(page)
 
     def _ask_end(self):
         self.end_button.pack_forget()

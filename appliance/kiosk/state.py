@@ -12,7 +12,8 @@ Each input returns the effects it asks for, as tuples for the caller to carry ou
   (SAVE, code, deadline)   keep the session on disk (deadline: wall-clock epoch seconds)
   (FORGET,)                drop the kept session
   (END_COMMAND,)           run the end-of-session command (after FORGET: it may log the desktop out)
-The screen reads the rest from properties: locked, remaining(), feedback, link_text, notice...
+The screen reads the rest from properties: locked, remaining(), feedback, link_text, notice,
+library_name, home_page...
 
 The server's clock is the authority: every figure it sends replaces ours. Between figures, and while
 disconnected, the countdown runs on the monotonic clock and locks at zero by itself.
@@ -73,6 +74,8 @@ class KioskState:
         self.statut = None              # the poste's statut, from the last sync
         self.code = None                # the session's code; None while locked
         self.notice = None              # a warning shown prominently during the session
+        self.library_name = None        # the library's name and home page, as the server last
+        self.home_page = None           # said (None: not said; the configuration's apply)
         self._deadline = None           # monotonic time the session ends at
         self._pending = None            # (code, sent at) while waiting for an answer
         self._resume_code = None        # a code kept on disk, re-presented until the server answers
@@ -210,6 +213,10 @@ class KioskState:
 
     def _on_sync(self, msg):
         self.statut = msg.get('statut')
+        if _text(msg.get('bibliotheque')):
+            self.library_name = msg['bibliotheque']
+        if isinstance(msg.get('page_accueil'), str):
+            self.home_page = msg['page_accueil']     # '' when the library has none
         session = _mapping(msg.get('session'))
         left = _seconds(msg.get('temps_restant'))
         self._resume_code = None

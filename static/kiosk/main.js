@@ -120,8 +120,9 @@ function render() {
     $('session').hidden = mode !== 'session';
     $('code').value = '';
     showConfirm(false);
-    if (mode === 'session' && settings.accueil) $('home').src = settings.accueil;
+    if (mode === 'session') openHome();
   }
+  showLibrary();
   if (mode === 'lock') {
     const feedback = state.feedback;
     const field = $('code');
@@ -142,8 +143,13 @@ function render() {
   } else {
     const left = state.remaining();
     $('remaining').textContent = formatRemaining(left);
-    $('timer').className = 'timer' + (left <= 60 ? ' very-soon' : left <= 300 ? ' soon' : '');
+    $('timer').className = 'bar' + (left <= 60 ? ' very-soon' : left <= 300 ? ' soon' : '');
     $('offline').textContent = state.link === 'up' ? '' : OFFLINE;
+    const home = homePage();
+    $('home-button').hidden = !home;
+    if (!home && !$('home').hidden) $('home').removeAttribute('src');
+    $('home').hidden = !home;
+    $('session-welcome').hidden = !!home;
   }
   const notice = mode === 'session' ? state.notice : null;
   if (notice !== shown.notice) {
@@ -153,26 +159,29 @@ function render() {
   }
 }
 
+/** The library's name: the server's (sent in sync), else the page's own settings. */
+function showLibrary() {
+  const name = state.libraryName || settings.bibliotheque || 'Bibliothèque';
+  if ($('library').textContent !== name) {
+    $('library').textContent = name;
+    $('session-library').textContent = name;
+    document.title = name + ' — Poste Public';
+  }
+}
+
+/** The page shown during a session: the server's, else the page's own settings ('' for none). */
+function homePage() {
+  return state.homePage !== null ? state.homePage : settings.accueil;
+}
+
+function openHome() {
+  const home = homePage();
+  if (home) $('home').src = home;    // from the start again: the visitor's "home" button
+}
+
 function showConfirm(visible) {
   $('confirm').hidden = !visible;
   $('end').hidden = visible;
-}
-
-function makeMovable(element) {
-  let offset = null;
-  element.addEventListener('pointerdown', (event) => {
-    if (event.target.tagName === 'BUTTON') return;
-    const box = element.getBoundingClientRect();
-    offset = {x: event.clientX - box.left, y: event.clientY - box.top};
-    element.setPointerCapture(event.pointerId);
-  });
-  element.addEventListener('pointermove', (event) => {
-    if (!offset) return;
-    element.style.left = Math.max(0, event.clientX - offset.x) + 'px';
-    element.style.top = Math.max(0, event.clientY - offset.y) + 'px';
-    element.style.right = 'auto';
-  });
-  element.addEventListener('pointerup', () => { offset = null; });
 }
 
 // ---- start
@@ -191,12 +200,7 @@ function start() {
     $('link').textContent = '';
     return;
   }
-  if (settings.bibliotheque) {
-    $('library').textContent = settings.bibliotheque;
-    document.title = settings.bibliotheque + ' — Poste Public';
-  }
-  $('home').hidden = !settings.accueil;
-  $('session-welcome').hidden = !!settings.accueil;
+  showLibrary();
   resumeKeptSession();
 
   $('code-form').addEventListener('submit', (event) => {
@@ -212,7 +216,7 @@ function start() {
   $('end-no').addEventListener('click', () => showConfirm(false));
   $('end-yes').addEventListener('click', () => { apply(state.endSession()); render(); });
   $('notice-ok').addEventListener('click', () => { state.dismissNotice(); render(); });
-  makeMovable($('timer'));
+  $('home-button').addEventListener('click', openHome);
 
   connect();
   setInterval(() => { apply(state.tick()); render(); }, 200);

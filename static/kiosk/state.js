@@ -55,6 +55,8 @@ export class KioskState {
     this.statut = null;         // the poste's statut, from the last sync
     this.code = null;           // the session's code; null while locked
     this.notice = null;         // a warning shown prominently during the session
+    this.libraryName = null;    // the library's name and home page, as the server last said
+    this.homePage = null;       // (null: not said; the page's own settings apply)
   }
 
   // ---- what the screen shows
@@ -183,6 +185,8 @@ export class KioskState {
 
   #onSync(msg) {
     this.statut = msg.statut === undefined ? null : msg.statut;
+    if (text(msg.bibliotheque)) this.libraryName = msg.bibliotheque;
+    if (typeof msg.page_accueil === 'string') this.homePage = msg.page_accueil;   // '' when none
     const session = mapping(msg.session);
     const left = seconds(msg.temps_restant);
     this.#resumeCode = null;
