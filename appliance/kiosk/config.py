@@ -96,7 +96,8 @@ def _read_file(path):
     # No interpolation: '%' and '$' are common in commands and in the hash.
     parser = configparser.ConfigParser(interpolation=None)
     try:
-        with open(path, encoding='utf-8') as f:
+        # utf-8-sig: Windows' Notepad may add a byte order mark when the file is edited there.
+        with open(path, encoding='utf-8-sig') as f:
             parser.read_file(f)
     except (configparser.Error, UnicodeDecodeError, OSError) as exc:
         raise ConfigError('cannot read {}: {}'.format(path, str(exc).splitlines()[0])) from None

@@ -34,6 +34,29 @@ export function calendarDay(day) {
   return `${d}/${m}/${y}`;
 }
 
+/** What a date field shows: "2001-05-04" → "04/05/2001" ('' for none). */
+export function dayField(day) {
+  return day ? calendarDay(day) : '';
+}
+
+/** What was typed in a date field, as YYYY-MM-DD: '' when empty, null when it is no real day.
+ * Takes JJ/MM/AAAA (also with - or . between, or a two-digit year) and AAAA-MM-JJ. */
+export function parseDay(text) {
+  const value = (text || '').trim();
+  if (!value) return '';
+  let match = value.match(/^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$/);
+  let [d, m, y] = match ? match.slice(1).map(Number) : [];
+  if (!match) {
+    match = value.match(/^(\d{4})-(\d{2})-(\d{2})$/);
+    if (!match) return null;
+    [y, m, d] = match.slice(1).map(Number);
+  }
+  if (y < 100) y += y > new Date().getFullYear() % 100 ? 1900 : 2000;
+  const day = new Date(Date.UTC(y, m - 1, d));
+  if (day.getUTCFullYear() !== y || day.getUTCMonth() !== m - 1 || day.getUTCDate() !== d) return null;
+  return `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+}
+
 export function time(iso) {
   return iso ? timeFmt.format(new Date(iso)) : '—';
 }

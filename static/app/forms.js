@@ -1,6 +1,10 @@
 /* Form fields with their labels and error slots, and the API's errors shown where they belong:
- * `detail` at the top of the form, each message of `errors` under its field. */
+ * `detail` at the top of the form, each message of `errors` under its field. Dates are typed
+ * JJ/MM/AAAA in a text field (a browser's date picker would follow the browser's language). */
 import {h, uid} from './dom.js';
+import {dayField, parseDay} from './format.js';
+
+const BAD_DATE = 'Date invalide : saisissez-la en JJ/MM/AAAA, par exemple 04/05/2001.';
 
 /** A labelled field. kind: text (default), email, tel, date, number, password, textarea, select,
  * checkbox. `options` for a select: [[value, label], …]; `nullable` select: '' reads as null. */
@@ -17,6 +21,9 @@ export function field({name, label, kind = 'text', value = '', options = [], hin
       options.map(([optionValue, text]) => h('option', {value: optionValue}, text)));
   } else if (kind === 'checkbox') {
     control = h('input', {...common, type: 'checkbox', checked: Boolean(value)});
+  } else if (kind === 'date') {
+    control = h('input', {...common, type: 'text', inputmode: 'numeric', placeholder: 'JJ/MM/AAAA', maxlength: 10,
+      autocomplete: 'off', value: dayField(value), dataset: {date: '1'}});
   } else {
     control = h('input', {...common, type: kind, value: value ?? ''});
   }
@@ -36,6 +43,12 @@ export function form({onsubmit, className = 'form', label}, ...children) {
   el.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearErrors(el);
+    const badDates = [...el.querySelectorAll('input[data-date]')].filter((c) => !c.disabled && parseDay(c.value) === null);
+    if (badDates.length) {
+      showErrors(el, {detail: 'Une date est mal saisie.',
+        errors: Object.fromEntries(badDates.map((c) => [c.name, [BAD_DATE]]))});
+      return;
+    }
     const buttons = el.querySelectorAll('button[type=submit]');
     buttons.forEach((b) => { b.disabled = true; });
     try {
@@ -53,7 +66,7 @@ export function readForm(formEl) {
     if (!control.name || control.disabled) continue;
     if (control.type === 'checkbox') data[control.name] = control.checked;
     else if (control.type === 'number') data[control.name] = control.value === '' ? null : Number(control.value);
-    else if (control.type === 'date') data[control.name] = control.value || null;
+    else if (control.dataset.date) data[control.name] = parseDay(control.value) || null;
     else if (control.dataset.nullable) data[control.name] = control.value || null;
     else if (control.type === 'radio') { if (control.checked) data[control.name] = control.value; }
     else data[control.name] = control.value.trim();

@@ -1,39 +1,80 @@
-/* Postes (administrators): add, edit, delete, and kiosk tokens — shown once, with a copy button. */
+/* Postes (administrators): the library's name and kiosk home page, the postes (add, edit, delete),
+ * where their kiosks connect from, and each kiosk's set-up — its token shown once, with the
+ * configuration file to download and the web kiosk's address (kiosk-setup.js). */
 import {api} from '../api.js';
-import {copyFrom} from '../copy.js';
 import {h, pageTitle} from '../dom.js';
 import * as feed from '../feed.js';
 import {dateTime, POSTE_STATUTS} from '../format.js';
 import {field, form, showErrors} from '../forms.js';
+import {setupPanel} from '../kiosk-setup.js';
 import {confirmDialog, toast} from '../ui.js';
 
 export function show(main) {
   const editor = h('div', {});
   const tokenBox = h('div', {});
   const tbody = h('tbody');
+  const library = {nom: '', page_accueil: ''};
+  const libraryBox = h('div', {});
   main.append(
     pageTitle('Postes', h('button', {type: 'button', class: 'primary', onclick: () => edit(null)}, 'Nouveau poste')),
     tokenBox, editor,
-    h('section', {class: 'panel'}, h('div', {class: 'table-wrap'}, h('table', {},
+    h('section', {class: 'panel'}, h('div', {class: 'table-wrap'}, h('table', {class: 'postes'},
       h('caption', {class: 'sr-only'}, 'Postes publics'),
-      h('thead', {}, h('tr', {}, ['Nom', 'Adresse IP', 'Adresse MAC', 'Emplacement', 'Statut', 'Kiosque', 'Actions']
+      h('thead', {}, h('tr', {}, ['Poste', 'Adresses', 'Kiosque', 'Statut', 'Actions']
         .map((t) => h('th', {scope: 'col'}, t)))),
-      tbody))));
+      tbody)),
+    h('p', {class: 'hint'}, 'Chaque kiosque est reconnu par l’adresse IP enregistrée ici : réservez-la sur le ',
+      'routeur de la bibliothèque (réservation DHCP) avec l’adresse MAC du poste, pour qu’elle ne change pas ',
+      '(voir docs/install.md).')),
+    libraryBox);
 
   function render() {
     const postes = [...feed.room.postes.values()].sort((a, b) => a.nom.localeCompare(b.nom, 'fr', {numeric: true}));
     tbody.replaceChildren(...postes.map((p) => h('tr', {dataset: {poste: p.id}},
-      h('th', {scope: 'row'}, p.nom),
-      h('td', {}, p.ip_address),
-      h('td', {}, p.mac_address || '—'),
-      h('td', {}, p.emplacement || '—'),
+      h('th', {scope: 'row'}, p.nom, p.emplacement ? h('span', {class: 'sub'}, p.emplacement) : null),
+      h('td', {}, h('span', {class: 'mono'}, p.ip_address),
+        h('span', {class: 'sub mono', title: 'Adresse MAC'}, p.mac_address || 'MAC non renseignée')),
+      h('td', {}, p.en_ligne ? 'En ligne' : `Hors ligne${p.derniere_connexion ? ` (vu le ${dateTime(p.derniere_connexion)})` : ''}`,
+        kioskAddress(p)),
       h('td', {}, POSTE_STATUTS[p.statut] || p.statut),
-      h('td', {}, p.en_ligne ? 'En ligne' : `Hors ligne${p.derniere_connexion ? ` (vu le ${dateTime(p.derniere_connexion)})` : ''}`),
       h('td', {class: 'row-actions'},
         h('button', {type: 'button', class: 'quiet', onclick: () => edit(p)}, 'Modifier', srName(p)),
-        h('button', {type: 'button', class: 'quiet', onclick: () => newToken(p)}, 'Nouveau jeton', srName(p)),
+        h('button', {type: 'button', class: 'quiet', onclick: () => newToken(p)}, 'Configurer le kiosque', srName(p)),
         h('button', {type: 'button', class: 'quiet danger-text', onclick: () => remove(p)}, 'Supprimer', srName(p))))));
-    if (!postes.length) tbody.append(h('tr', {}, h('td', {colspan: 7, class: 'empty'}, 'Aucun poste.')));
+    if (!postes.length) tbody.append(h('tr', {}, h('td', {colspan: 5, class: 'empty'}, 'Aucun poste.')));
+  }
+
+  function showLibrary() {
+    const libraryForm = form({
+      label: 'La bibliothèque',
+      className: 'form library-form',
+      onsubmit: async (data, el) => {
+        try {
+          Object.assign(library, await api('PUT', '/api/bibliotheque/', data));
+          toast('Réglages de la bibliothèque enregistrés : les kiosques les reçoivent aussitôt.');
+        } catch (error) {
+          showErrors(el, error);
+        }
+      },
+    },
+    h('div', {class: 'grid-2'},
+      field({name: 'nom', label: 'Nom de la bibliothèque', value: library.nom, required: true,
+        hint: 'Affiché par tous les kiosques, sur l’écran de verrouillage et pendant la session.'}),
+      field({name: 'page_accueil', label: 'Page d’accueil des sessions (facultative)', kind: 'url',
+        value: library.page_accueil, placeholder: 'https://catalogue.exemple.fr/',
+        hint: 'Ouverte au début de chaque session, par exemple le catalogue. Vide : aucune.'})),
+    h('div', {class: 'actions'}, h('button', {type: 'submit', class: 'primary'}, 'Enregistrer')));
+    libraryBox.replaceChildren(h('section', {class: 'panel', 'aria-labelledby': 'library-title'},
+      h('h2', {id: 'library-title'}, 'La bibliothèque'), libraryForm));
+  }
+
+  async function loadLibrary() {
+    try {
+      Object.assign(library, await api('GET', '/api/bibliotheque/'));
+    } catch (error) {
+      toast(error.detail, 'error');
+    }
+    showLibrary();
   }
 
   function edit(poste) {
@@ -69,29 +110,16 @@ export function show(main) {
   }
 
   function showToken(poste, token) {
-    const tokenInput = h('input', {id: 'kiosk-token', readonly: true, value: token, class: 'secret'});
-    const address = `${location.origin}/kiosk/#poste=${encodeURIComponent(poste.ip_address)}&token=${encodeURIComponent(token)}`;
-    const addressInput = h('input', {id: 'kiosk-address', readonly: true, value: address, class: 'secret'});
-    tokenBox.replaceChildren(h('section', {class: 'panel token', role: 'alert'},
-      h('h2', {}, `Jeton du kiosque de ${poste.nom}`),
-      h('p', {}, h('strong', {}, 'Il ne sera affiché qu’une fois.'),
-        ' Saisissez-le dans la configuration du kiosque de ce poste (voir docs/kiosk.md).'),
-      h('label', {for: 'kiosk-token'}, 'Jeton'),
-      h('div', {class: 'row'}, tokenInput,
-        h('button', {type: 'button', onclick: () => copyFrom(tokenInput)}, 'Copier le jeton')),
-      h('label', {for: 'kiosk-address'}, 'Ou, pour un poste qui n’a qu’un navigateur, ouvrez cette adresse sur le poste'),
-      h('div', {class: 'row'}, addressInput,
-        h('button', {type: 'button', onclick: () => copyFrom(addressInput)}, 'Copier l’adresse')),
-      h('div', {class: 'actions'},
-        h('button', {type: 'button', class: 'primary', onclick: () => tokenBox.replaceChildren()}, 'C’est noté'))));
-    tokenInput.focus();
-    tokenInput.select();
+    const setup = setupPanel({poste, token, library, ondone: () => tokenBox.replaceChildren()});
+    tokenBox.replaceChildren(setup.panel);
+    setup.focus();
   }
 
   async function newToken(poste) {
     const sure = await confirmDialog({
-      title: `Nouveau jeton pour ${poste.nom} ?`,
-      message: 'L’ancien jeton cesse aussitôt de valoir : le kiosque de ce poste devra être reconfiguré avec le nouveau.',
+      title: `Configurer le kiosque de ${poste.nom} ?`,
+      message: 'Un nouveau jeton est émis pour ce poste, avec son fichier de configuration. L’ancien jeton cesse aussitôt ' +
+        'de valoir : si le kiosque de ce poste tourne déjà, il faudra lui donner la nouvelle configuration.',
       confirmLabel: 'Émettre un nouveau jeton'});
     if (!sure) return;
     try {
@@ -118,7 +146,16 @@ export function show(main) {
 
   const unsubscribe = feed.subscribe((kind) => { if (kind === 'room') render(); });
   render();
+  loadLibrary();
   return unsubscribe;
+}
+
+/** Where the kiosk really connects from, flagged when it is not the stored address. */
+function kioskAddress(poste) {
+  if (!poste.adresse_kiosque) return null;
+  const moved = poste.adresse_kiosque !== poste.ip_address;
+  return h('span', {class: `sub mono${moved ? ' address-warning' : ''}`, dataset: {kioskAddress: poste.adresse_kiosque}},
+    moved ? `⚠ connecté depuis ${poste.adresse_kiosque}` : `connecté depuis ${poste.adresse_kiosque}`);
 }
 
 function srName(poste) {

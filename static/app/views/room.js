@@ -95,6 +95,7 @@ function makeTile(id) {
   t.badge = h('span', {class: 'badge'});
   t.where = h('p', {class: 'where'});
   t.presence = h('p', {class: 'presence'});
+  t.moved = h('p', {class: 'address-warning', hidden: true});
   t.visitor = h('p', {class: 'visitor'});
   t.remaining = h('p', {class: 'remaining'});
   t.code = h('p', {class: 'code-line', title: 'Code d’accès'});
@@ -110,7 +111,7 @@ function makeTile(id) {
   t.service = button('Remettre en service', 'service', {class: 'quiet'});
   t.el = h('article', {class: 'tile', dataset: {poste: id}, 'aria-labelledby': `poste-${id}-nom`},
     h('header', {}, t.name, t.badge),
-    t.where, t.presence, t.session, t.pendingBox,
+    t.where, t.presence, t.moved, t.session, t.pendingBox,
     h('div', {class: 'tile-actions'},
       h('div', {class: 'time-actions'}, t.add),
       h('div', {class: 'status-actions'}, t.end, t.start, t.maintenance, t.service)));
@@ -128,6 +129,11 @@ function fillTile(t, poste, waiting) {
   t.presence.textContent = poste.en_ligne ? 'Kiosque en ligne' :
     `Kiosque hors ligne${poste.derniere_connexion ? ` · vu à ${time(poste.derniere_connexion)}` : ''}`;
   t.presence.classList.toggle('online', poste.en_ligne);
+  // A kiosk connecting from another address than the poste's: its address changed (no DHCP
+  // reservation) or the kiosk is configured for the wrong poste.
+  const moved = Boolean(poste.adresse_kiosque) && poste.adresse_kiosque !== poste.ip_address;
+  t.moved.hidden = !moved;
+  t.moved.textContent = moved ? `⚠ Kiosque connecté depuis ${poste.adresse_kiosque}, pas ${poste.ip_address}` : '';
   t.session.hidden = !active;
   if (active) {
     t.visitor.textContent = active.utilisateur_nom || 'Visiteur supprimé';

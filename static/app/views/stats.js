@@ -3,7 +3,7 @@
 import {api, query} from '../api.js';
 import {barChart, figure, heatmap, horizontalBars} from '../charts.js';
 import {debounce, h, pageTitle} from '../dom.js';
-import {duration, isoDay, number} from '../format.js';
+import {dayField, duration, isoDay, number} from '../format.js';
 import {errorBox, field, form, showErrors} from '../forms.js';
 
 const DAYS = ['Lundi', 'Mardi', 'Mercredi', 'Jeudi', 'Vendredi', 'Samedi', 'Dimanche'];
@@ -41,8 +41,8 @@ export function show(main) {
       else output.replaceChildren(errorBox(error));
       return;
     }
-    periodForm.elements.date_min.value = data.date_min;
-    periodForm.elements.date_max.value = data.date_max;
+    periodForm.elements.date_min.value = dayField(data.date_min);
+    periodForm.elements.date_max.value = dayField(data.date_max);
     draw();
   }
 
