@@ -228,3 +228,13 @@ def test_references_in_bodies_are_plain_ascii_digits(client, world, admin_token)
     assert list(assert_json_error(response, 400)['errors']) == ['utilisateur']
     ok = client.post('/api/sessions/', {'utilisateur': str(world['u']), 'duree_initiale': 600}, token=admin_token)
     assert ok.status == 201 and ok.json['utilisateur'] == world['u']
+
+
+def test_a_refused_body_is_summed_up_in_french_with_the_fields_labels(client, admin_token):
+    one = client.post('/api/postes/', {'nom': 'Poste 1', 'ip_address': 'pas une adresse'}, token=admin_token)
+    assert one.status == 400
+    assert one.json['detail'] == 'Adresse IP : Saisissez une adresse IPv4 ou IPv6 valide.'
+    assert set(one.json['errors']) == {'ip_address'}   # the contract's field names stay the keys
+    several = client.post('/api/utilisateurs/', {}, token=admin_token)
+    assert several.status == 400
+    assert several.json['detail'] == '3 champs à corriger : Nom, Prénom, Consentement RGPD.'

@@ -4,7 +4,7 @@ import {accessToken, end, ENDED_MESSAGE, refresh} from './auth.js';
 
 const FALLBACK = {
   0: 'Le boîtier ne répond pas. Vérifiez le réseau puis réessayez.',
-  400: 'Données invalides.',
+  400: 'Saisie refusée : vérifiez les champs signalés.',
   401: 'Authentification requise.',
   403: 'Vous n’avez pas le droit de faire cela.',
   404: 'Introuvable.',

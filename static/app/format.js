@@ -125,6 +125,22 @@ export const PIECES = {
 
 export const ROLES = {admin: 'Administrateur', staff: 'Personnel'};
 
+/** Field names as staff know them, for errors shown away from their field (the server's error
+ * summary names them the same way: appliance/errors.py). */
+const FIELD_LABELS = {
+  nom: 'Nom', prenom: 'Prénom', email: 'E-mail', telephone: 'Téléphone', date_naissance: 'Date de naissance',
+  adresse: 'Adresse', type_piece_identite: 'Type de pièce d’identité', consentement_rgpd: 'Consentement RGPD',
+  ip_address: 'Adresse IP', mac_address: 'Adresse MAC', emplacement: 'Emplacement', statut: 'Statut',
+  utilisateur: 'Visiteur', poste: 'Poste', duree_initiale: 'Durée', seconds: 'Durée', minutes: 'Durée',
+  username: 'Identifiant', password: 'Mot de passe', role: 'Rôle', date_min: 'Date de début', date_max: 'Date de fin',
+  page_accueil: 'Page d’accueil', photo: 'Photo',
+};
+
+export function fieldLabel(name) {
+  const text = FIELD_LABELS[name] || name.replace(/_/g, ' ');
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 export const ACTIONS = {
   connexion_staff: 'Connexion du personnel',
   deconnexion_staff: 'Déconnexion du personnel',
@@ -152,6 +168,8 @@ export const ACTIONS = {
   sauvegarde: 'Sauvegarde',
   restauration: 'Restauration',
   purge: 'Purge du journal',
+  modification_bibliotheque: 'Réglages de la bibliothèque',
+  fusion_utilisateurs: 'Visiteurs fusionnés',
 };
 
 /** The first and last instants of a local day (YYYY-MM-DD) as UTC ISO strings, for date filters. */

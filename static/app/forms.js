@@ -2,7 +2,7 @@
  * `detail` at the top of the form, each message of `errors` under its field. Dates are typed
  * JJ/MM/AAAA in a text field (a browser's date picker would follow the browser's language). */
 import {h, uid} from './dom.js';
-import {dayField, parseDay} from './format.js';
+import {dayField, fieldLabel, parseDay} from './format.js';
 
 const BAD_DATE = 'Date invalide : saisissez-la en JJ/MM/AAAA, par exemple 04/05/2001.';
 
@@ -97,7 +97,8 @@ export function showErrors(formEl, error) {
       control?.setAttribute('aria-invalid', 'true');
       first = first || control;
     } else {
-      unplaced.push(`${name} : ${text}`);
+      const label = control?.labels?.[0]?.textContent.replace(/\s*\*$/, '') || fieldLabel(name);
+      unplaced.push(`${label} : ${text}`);
     }
   }
   summary.replaceChildren(h('p', {}, error.detail || error.message));
@@ -115,6 +116,6 @@ export function showErrors(formEl, error) {
 export function errorBox(error) {
   const box = h('div', {class: 'form-error', role: 'alert'}, h('p', {}, error.detail || error.message));
   const fields = Object.entries(error.errors || {});
-  if (fields.length) box.append(h('ul', {}, fields.map(([k, v]) => h('li', {}, `${k} : ${[].concat(v).join(' ')}`))));
+  if (fields.length) box.append(h('ul', {}, fields.map(([k, v]) => h('li', {}, `${fieldLabel(k)} : ${[].concat(v).join(' ')}`))));
   return box;
 }

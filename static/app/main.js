@@ -59,7 +59,7 @@ function showLogin(message) {
 async function afterLogin() {
   const me = await api('GET', '/api/auth/me/');
   if (me.must_change_password) {
-    render(password, {forced: true});
+    render(password, {forced: true, onChanged: enterApp});
   } else {
     enterApp();
   }

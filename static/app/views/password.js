@@ -1,13 +1,15 @@
 /* Changing one's password; on first run the initial admin password must be changed before anything
- * else. The server then ends every login of the account, so the staff member logs in again. */
+ * else. The server then ends every login of the account; this page logs in again at once with the
+ * new password, so the staff member goes on where they were. */
 import {api} from '../api.js';
 import * as auth from '../auth.js';
 import {h, pageTitle} from '../dom.js';
 import {field, form, showErrors} from '../forms.js';
+import {toast} from '../ui.js';
 
 const RULES = 'Au moins 10 caractères, pas uniquement des chiffres, sans votre identifiant, ni un mot de passe courant.';
 
-export function show(main, {forced = false} = {}) {
+export function show(main, {forced = false, onChanged = null} = {}) {
   const passwordForm = form({
     label: 'Changer le mot de passe',
     onsubmit: async (data, el) => {
@@ -23,7 +25,20 @@ export function show(main, {forced = false} = {}) {
         showErrors(el, error);
         return;
       }
-      auth.end('Mot de passe changé. Connectez-vous avec le nouveau mot de passe.');
+      const username = auth.currentUser()?.username;
+      let again = null;
+      try {
+        again = await auth.login(username, data.new_password);
+      } catch {
+        again = null;
+      }
+      if (!again?.user) {
+        auth.end('Mot de passe changé. Connectez-vous avec le nouveau mot de passe.');
+        return;
+      }
+      toast('Mot de passe changé. Vos autres connexions ont été fermées.');
+      if (onChanged) onChanged();
+      else for (const name of ['old_password', 'new_password', 'confirmation']) el.elements[name].value = '';
     },
   },
   // For password managers: whose password this is.
@@ -48,7 +63,7 @@ export function show(main, {forced = false} = {}) {
   } else {
     main.append(pageTitle('Mon mot de passe'),
       h('section', {class: 'panel narrow'},
-        h('p', {}, 'Après le changement, toutes vos connexions sont fermées : reconnectez-vous avec le nouveau mot de passe.'),
+        h('p', {}, 'Après le changement, vos connexions sur d’autres postes ou onglets sont fermées ; celle-ci reste ouverte.'),
         passwordForm));
   }
 }
