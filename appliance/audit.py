@@ -17,6 +17,7 @@ ACTIONS = (
     'demarrage_session', 'echec_code', 'ajout_temps', 'avertissement', 'fermeture', 'expiration',
     'connexion_poste', 'deconnexion_poste', 'creation_compte', 'modification_compte',
     'suppression_compte', 'sauvegarde', 'restauration', 'purge', 'modification_bibliotheque',
+    'fusion_utilisateurs',
 )
 
 

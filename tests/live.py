@@ -146,7 +146,8 @@ class LiveServer:
 
     def make_session(self, poste_id=None, duree=3600, nom='Durand', prenom='Claire'):
         visitor = self.api('POST', '/api/utilisateurs/', {
-            'nom': nom, 'prenom': prenom, 'telephone': '0600000000', 'consentement_rgpd': True},
+            'nom': nom, 'prenom': prenom, 'telephone': '0600000000', 'consentement_rgpd': True,
+            'doublon_confirme': True},   # each call is another visitor, namesakes or not
             expect=201)
         return self.api('POST', '/api/sessions/', {'utilisateur': visitor['id'], 'poste': poste_id,
                                                    'duree_initiale': duree}, expect=201)

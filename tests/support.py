@@ -168,7 +168,7 @@ class Client:
 
     def make_visitor(self, token, nom='Martin', prenom='Alice', **fields):
         data = {'nom': nom, 'prenom': prenom, 'email': f'{prenom.lower()}@example.org',
-                'consentement_rgpd': True, **fields}
+                'consentement_rgpd': True, 'doublon_confirme': True, **fields}   # namesakes allowed
         response = self.post('/api/utilisateurs/', data, token=token)
         assert response.status == 201, response
         return response.json

@@ -7,9 +7,9 @@ from bottle import request
 from appliance.api.declared import ADMIN, STAFF, Query, Row
 from appliance.api.http import client_ip
 from appliance.api.pagination import PAGINATION, paginate
-from appliance.api.validation import Boolean, Choice, Date, Email, Text
+from appliance.api.validation import Boolean, Choice, Date, Email, Reference, Text
 from appliance.desk.visitors import photo_kind
-from appliance.errors import Invalid, NotFound, TooLarge, UnsupportedMediaType
+from appliance.errors import Conflict, Invalid, NotFound, TooLarge, UnsupportedMediaType
 from appliance.models import PIECES_IDENTITE, Utilisateur
 from appliance.serializers import utilisateur_json
 
@@ -29,7 +29,11 @@ SCHEMA = {
     'consentement_rgpd': Boolean(required=True,
                                  description='Doit être vrai : le visiteur accepte le traitement de ses données.'),
     'notes': Text(2000),
+    'doublon_confirme': Boolean(description='Vrai : enregistrer même si le visiteur ressemble à une fiche '
+                                            'existante (sinon 409 avec les fiches semblables, `doublons`).'),
 }
+MERGE = {'doublon': Reference(Utilisateur, required=True,
+                              description='La fiche en double, fusionnée dans celle du chemin puis supprimée.')}
 UTILISATEUR = Row(Utilisateur, 'Visiteur introuvable.')
 SEARCH = Query('search', {'type': 'string'},
                'Mots cherchés dans le nom, le prénom, l’e-mail et le téléphone (100 caractères lus au plus).')
@@ -49,6 +53,13 @@ def routes(app, ctx):
 
     @app.post('/api/utilisateurs/', auth=STAFF, body=SCHEMA, status=201, summary='Enregistrer un visiteur')
     def create_utilisateur(compte, data):
+        if not data.pop('doublon_confirme', False):
+            similar = desk.similar_visitors(data)
+            if similar:
+                names = ', '.join(f'{v.nom_complet} (fiche n° {v.id})' for v in similar)
+                raise Conflict(f'Ce visiteur ressemble à une fiche existante : {names}. Ouvrez-la, ou envoyez '
+                               '"doublon_confirme": true pour enregistrer une nouvelle fiche quand même.',
+                               body={'doublons': [utilisateur_json(v) for v in similar]})
         return utilisateur_json(desk.create_visitor(data, operateur=compte, ip=client_ip()))
 
     @app.get('/api/utilisateurs/<uid>/', auth=STAFF, wildcards={'uid': UTILISATEUR}, summary='Détail d’un visiteur')
@@ -60,12 +71,18 @@ def routes(app, ctx):
     @app.patch('/api/utilisateurs/<uid>/', auth=STAFF, wildcards={'uid': UTILISATEUR}, body=SCHEMA,
                summary='Modifier un visiteur (partiel)')
     def update_utilisateur(u, compte, data):
+        data.pop('doublon_confirme', None)   # a question for new records only
         return utilisateur_json(desk.update_visitor(u, data, operateur=compte, ip=client_ip()))
 
     @app.delete('/api/utilisateurs/<uid>/', auth=ADMIN, wildcards={'uid': UTILISATEUR}, status=204,
                 summary='Supprimer un visiteur')
     def delete_utilisateur(u, compte):
         desk.delete_visitor(u, operateur=compte, ip=client_ip())
+
+    @app.post('/api/utilisateurs/<uid>/fusionner/', auth=ADMIN, wildcards={'uid': UTILISATEUR}, body=MERGE,
+              summary='Fusionner une fiche en double dans celle-ci (sessions reprises, doublon supprimé)')
+    def merge_utilisateur(u, compte, data):
+        return utilisateur_json(desk.merge_visitors(u, data['doublon'], operateur=compte, ip=client_ip()))
 
     # -- photo ----------------------------------------------------------------------------
 

@@ -10,12 +10,14 @@ messages.
   sessions.py   access codes, starting, adding time, warnings, ending and expiry
   presence.py   kiosk heartbeats, online and offline, the periodic flush
   visitors.py   visitors and their photos
+  duplicates.py visitors registered twice: finding them, merging two records
   library.py    the library's name and kiosk home page (admin settings)
   moves.py      what they share: reading rows again, ending a session, "poste/session changed"
 with room.py (every poste and its running session, kept in memory) and stats.py (usage
 statistics, aggregated SQL without personal data).
 """
 from appliance.desk import stats
+from appliance.desk.duplicates import Duplicates
 from appliance.desk.library import Library
 from appliance.desk.moves import Moves
 from appliance.desk.postes import Postes
@@ -24,7 +26,7 @@ from appliance.desk.sessions import Sessions
 from appliance.desk.visitors import Visitors
 
 
-class Desk(Postes, Sessions, Presence, Visitors, Library, Moves):
+class Desk(Postes, Sessions, Presence, Visitors, Duplicates, Library, Moves):
     """The one facade. Its parts share `config`, `clock` and `room` (set up by Moves)."""
 
     def statistics(self, date_min, date_max):
