@@ -22,6 +22,7 @@ export class ApiError extends Error {
     this.status = status;
     this.detail = detail;
     this.errors = (data && data.errors) || {};
+    this.data = data;                 // the whole body: some refusals carry more (`doublons`)
     this.retryAfter = retryAfter;
   }
 }

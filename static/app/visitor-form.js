@@ -1,11 +1,15 @@
-/* The visitor's record: register (POST) or edit (PATCH), with the identity check and consent. */
+/* The visitor's record: register (POST) or edit (PATCH), with the identity check and consent.
+ * A new visitor who looks like a registered one (the server answers 409 with `doublons`) is not
+ * registered twice: the form offers the existing record, or to register anyway. */
 import {api} from './api.js';
 import {h} from './dom.js';
-import {date, PIECES} from './format.js';
-import {field, form, showErrors} from './forms.js';
+import {calendarDay, date, fullName, PIECES} from './format.js';
+import {clearErrors, field, form, showErrors} from './forms.js';
 
-/** onsaved(visitor) after a successful save; oncancel shows a "Annuler" button. */
+/** onsaved(visitor, {existing}) after a save, or when an existing record is chosen instead;
+ * oncancel shows a "Annuler" button. */
 export function visitorForm({visitor = null, onsaved, oncancel, submitLabel}) {
+  const warning = h('div', {class: 'duplicates', role: 'alert', hidden: true});
   const v = visitor || {};
   const consent = visitor
     ? h('p', {class: 'consent-given'}, `Consentement RGPD donné le ${date(v.date_consentement)}.`)
@@ -16,16 +20,32 @@ export function visitorForm({visitor = null, onsaved, oncancel, submitLabel}) {
     label: visitor ? 'Modifier le visiteur' : 'Nouveau visiteur',
     className: 'form visitor-form',
     onsubmit: async (data, el) => {
+      warning.hidden = true;
       try {
         const saved = visitor
           ? await api('PATCH', `/api/utilisateurs/${visitor.id}/`, data)
           : await api('POST', '/api/utilisateurs/', data);
-        onsaved(saved);
+        onsaved(saved, {existing: false});
       } catch (error) {
-        showErrors(el, error);
+        if (error.status === 409 && Array.isArray(error.data?.doublons)) {
+          showDuplicates(warning, error.data.doublons, {
+            onpick: (existing) => onsaved(existing, {existing: true}),
+            onconfirm: async () => {
+              clearErrors(el);
+              warning.hidden = true;
+              try {
+                onsaved(await api('POST', '/api/utilisateurs/', {...data, doublon_confirme: true}), {existing: false});
+              } catch (again) {
+                showErrors(el, again);
+              }
+            }});
+        } else {
+          showErrors(el, error);
+        }
       }
     },
   },
+  warning,
   h('div', {class: 'grid-2'},
     field({name: 'nom', label: 'Nom', value: v.nom, required: true, autocomplete: 'off'}),
     field({name: 'prenom', label: 'Prénom', value: v.prenom, required: true, autocomplete: 'off'}),
@@ -48,4 +68,23 @@ export function visitorForm({visitor = null, onsaved, oncancel, submitLabel}) {
   h('div', {class: 'actions'},
     h('button', {type: 'submit', class: 'primary'}, submitLabel || (visitor ? 'Enregistrer' : 'Enregistrer le visiteur')),
     oncancel ? h('button', {type: 'button', onclick: oncancel}, 'Annuler') : null));
+}
+
+/** "Already registered?": each look-alike with a button to use it, and one to register anyway. */
+function showDuplicates(box, doublons, {onpick, onconfirm}) {
+  box.replaceChildren(
+    h('h3', {}, doublons.length > 1 ? 'Ce visiteur est peut-être déjà enregistré (plusieurs fiches semblables)'
+      : 'Ce visiteur est peut-être déjà enregistré'),
+    h('ul', {}, doublons.map((v) => h('li', {dataset: {visitor: v.id}},
+      h('div', {},
+        h('strong', {}, fullName(v)),
+        h('span', {class: 'muted'}, ' — ', [v.date_naissance ? `né(e) le ${calendarDay(v.date_naissance)}` : null,
+          v.email, v.telephone].filter(Boolean).join(' · '),
+        ` — ${v.nombre_sessions_total} session(s), fiche créée le ${date(v.created_at)}`)),
+      h('button', {type: 'button', class: 'primary', onclick: () => onpick(v)}, 'Utiliser cette fiche')))),
+    h('div', {class: 'actions'},
+      h('button', {type: 'button', class: 'quiet', dataset: {confirmNew: ''}, onclick: onconfirm},
+        'Ce n’est pas la même personne : enregistrer une nouvelle fiche')));
+  box.hidden = false;
+  box.querySelector('button').focus();
 }

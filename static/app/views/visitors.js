@@ -7,6 +7,7 @@ import {calendarDay, date, dateTime, duration, fullName, PIECES, RAISONS, SESSIO
 import {errorBox} from '../forms.js';
 import {confirmDialog, toast} from '../ui.js';
 import {visitorForm} from '../visitor-form.js';
+import {visitorPicker} from '../visitor-picker.js';
 
 const PAGE_SIZE = 50;
 
@@ -57,8 +58,8 @@ export function show(main, {rest, query: params}) {
 
   if (selected === 'nouveau') {
     detail.append(h('h2', {}, 'Nouveau visiteur'), visitorForm({
-      onsaved: (v) => {
-        toast(`${fullName(v)} est enregistré(e).`);
+      onsaved: (v, {existing}) => {
+        toast(existing ? `Fiche existante de ${fullName(v)} ouverte.` : `${fullName(v)} est enregistré(e).`);
         location.hash = hashFor(v.id, search);
       },
       oncancel: () => { location.hash = hashFor(null, search); },
@@ -88,8 +89,12 @@ async function showVisitor(detail, id, search) {
   const editButton = h('button', {type: 'button', onclick: () => showEdit()}, 'Modifier la fiche');
   const body = h('div', {});
   const sessions = h('div', {}, h('p', {class: 'muted'}, 'Chargement des sessions…'));
+  const mergeBox = h('div', {});
   const dangerZone = isAdmin() ? h('div', {class: 'danger-zone'},
-    h('button', {type: 'button', class: 'danger', onclick: () => remove(visitor, search)}, 'Supprimer ce visiteur')) : '';
+    h('div', {class: 'actions'},
+      h('button', {type: 'button', onclick: () => showMerge(mergeBox, visitor, search)}, 'Fusionner une fiche en double…'),
+      h('button', {type: 'button', class: 'danger', onclick: () => remove(visitor, search)}, 'Supprimer ce visiteur')),
+    mergeBox) : '';
   detail.append(
     h('div', {class: 'detail-head'}, name,
       h('div', {class: 'actions'}, editButton,
@@ -154,6 +159,34 @@ function sessionsTable(data) {
       h('td', {}, SESSION_STATUTS[s.statut] || s.statut),
       h('td', {}, s.fin_session ? `${dateTime(s.fin_session)} (${RAISONS[s.raison_fin] || s.raison_fin})` : '—'))))),
   data.count > data.results.length ? h('p', {class: 'hint'}, `Les ${data.results.length} plus récentes sur ${data.count}.`) : null);
+}
+
+/** Admins: pick the duplicate record of this visitor; its sessions come here and it goes. */
+function showMerge(box, visitor, search) {
+  const picker = visitorPicker({
+    label: `La fiche en double de ${fullName(visitor)}`,
+    onpick: async (other) => {
+      if (other.id === visitor.id) {
+        toast('Choisissez une autre fiche que celle-ci.', 'error');
+        return;
+      }
+      const sure = await confirmDialog({
+        title: `Fusionner la fiche de ${fullName(other)} dans celle-ci ?`,
+        message: `Ses sessions passent sur la fiche de ${fullName(visitor)}, qui reprend ce qui lui manque ` +
+          '(e-mail, téléphone, date de naissance…) ; puis la fiche en double est supprimée. Le journal garde la trace de la fusion.',
+        confirmLabel: 'Fusionner', danger: true});
+      if (!sure) return;
+      try {
+        await api('POST', `/api/utilisateurs/${visitor.id}/fusionner/`, {doublon: other.id});
+        toast(`Fiches fusionnées : ${fullName(visitor)}.`);
+        location.hash = hashFor(visitor.id, search);
+        window.dispatchEvent(new HashChangeEvent('hashchange'));
+      } catch (error) {
+        toast(error.detail, 'error');
+      }
+    }});
+  box.replaceChildren(h('div', {class: 'merge'}, picker.el));
+  picker.input.focus();
 }
 
 async function remove(visitor, search) {
