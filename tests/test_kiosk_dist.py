@@ -32,12 +32,15 @@ def installed(tmp_path_factory):
     return dist, bin_dir
 
 
-def test_the_folder_holds_the_kiosk_and_its_one_dependency(installed):
+def test_the_folder_holds_the_kiosk_its_one_dependency_and_the_pcs_kit(installed):
     dist, _ = installed
-    names = sorted(os.listdir(dist))
-    assert len(names) == 2
-    assert names[0].startswith('poste_public_kiosk-') and names[0].endswith('-py3-none-any.whl')   # pure Python
-    assert names[1].startswith('websocket_client-') and names[1].endswith('-py3-none-any.whl')
+    wheels = sorted(name for name in os.listdir(dist) if name.endswith('.whl'))
+    assert len(wheels) == 2
+    assert wheels[0].startswith('poste_public_kiosk-') and wheels[0].endswith('-py3-none-any.whl')   # pure Python
+    assert wheels[1].startswith('websocket_client-') and wheels[1].endswith('-py3-none-any.whl')
+    assert sorted(os.listdir(dist / 'windows')) == ['fin-de-session.cmd']
+    assert sorted(os.listdir(dist / 'linux')) == ['fin-de-session.sh', 'poste-public-kiosk.desktop',
+                                                  'poste-public-kiosk.service']
 
 
 def test_pip_installs_the_kiosk_alone(installed, tmp_path):
