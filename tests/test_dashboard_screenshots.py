@@ -7,6 +7,7 @@ the database while the server is stopped, then a live room is played with simula
 import json
 import os
 import random
+import socket
 import unicodedata
 from datetime import datetime, timedelta, timezone
 
@@ -65,8 +66,12 @@ def past_sessions(postes, visitors, now):
 def test_screenshots(live):
     os.makedirs(OUT, exist_ok=True)
     live.api('POST', '/api/comptes/', {'username': 'claire', 'password': PASSWORD, 'role': 'admin'}, expect=201)
-    postes = [live.api('POST', '/api/postes/', {'nom': nom, 'ip_address': f'10.0.0.{11 + i}', 'emplacement': where},
+    # Loopback addresses of their own, so that each simulated kiosk connects from its poste's address
+    # (a kiosk connecting from elsewhere is flagged on its tile).
+    postes = [live.api('POST', '/api/postes/', {'nom': nom, 'ip_address': f'127.0.0.{11 + i}', 'emplacement': where,
+                                                'mac_address': f'00:1b:21:3a:4c:{11 + i:02x}'},
                        expect=201) for i, (nom, where) in enumerate(POSTES)]
+    live.api('PUT', '/api/bibliotheque/', {'nom': 'Médiathèque Jules Verne'}, expect=200)
     visitors = [live.api('POST', '/api/utilisateurs/', {
         'nom': nom, 'prenom': prenom, 'email': ascii_only(f'{prenom.lower()}.{nom.lower()}@exemple.fr'),
         'telephone': f'06 12 34 {i:02d} {i * 7 % 100:02d}', 'consentement_rgpd': True,
@@ -85,7 +90,9 @@ def test_screenshots(live):
     live.start()
 
     # The room now: kiosks online except Poste 8, four sessions running, a code waiting, one poste in repair.
-    sockets = [kiosk(live, p)[0] for p in postes[:7]]
+    sockets = [kiosk(live, p, socket=socket.create_connection(('127.0.0.1', live.port),
+                                                              source_address=(p['ip_address'], 0)))[0]
+               for p in postes[:7]]
     for poste, visitor, duree in [(0, 0, 3600), (1, 1, 1800), (3, 2, 7200), (4, 3, 240), (6, 4, 5400)]:
         session = live.api('POST', '/api/sessions/', {'utilisateur': visitors[visitor]['id'],
                                                       'poste': postes[poste]['id'], 'duree_initiale': duree}, expect=201)
@@ -129,6 +136,13 @@ def test_screenshots(live):
         page.click('nav a[href="#/statistiques"]')
         expect(page.locator('svg.chart')).to_have_count(3)
         page.screenshot(path=os.path.join(OUT, 'statistiques.png'), full_page=True)
+
+        page.click('nav a[href="#/postes"]')
+        page.click(f'tr[data-poste="{postes[7]["id"]}"] button:has-text("Configurer le kiosque")')
+        page.click('dialog [data-confirm=yes]')
+        page.fill('#kiosk-server', 'http://192.168.1.10:8000')
+        expect(page.locator('#kiosk-setup-title')).to_be_visible()
+        page.screenshot(path=os.path.join(OUT, 'postes.png'), full_page=True)
 
         tablet = browser.new_page(locale='fr-FR', timezone_id='UTC', viewport={'width': 820, 'height': 1180},
                                   device_scale_factor=1, has_touch=True)
