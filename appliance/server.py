@@ -37,6 +37,8 @@ SECURITY_HEADERS = {
                                 "style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; "
                                 "frame-ancestors 'none'"),
 }
+# The web kiosk shows the library's home page (its catalogue, on another site) in a frame.
+KIOSK_PAGE_CSP = SECURITY_HEADERS['Content-Security-Policy'] + '; frame-src http: https:'
 CORS_HEADERS = {
     'Access-Control-Allow-Methods': 'GET, POST, PUT, PATCH, DELETE, OPTIONS',
     'Access-Control-Allow-Headers': 'Authorization, Content-Type, X-Poste-Token',
@@ -63,6 +65,8 @@ def create_app(ctx):
         """Security and CORS headers, on the response or on an HTTPResponse that replaces it."""
         for name, value in SECURITY_HEADERS.items():
             target.set_header(name, value)
+        if request.path == '/kiosk/':
+            target.set_header('Content-Security-Policy', KIOSK_PAGE_CSP)
         origin = request.get_header('Origin')
         if origin and origin in config.cors_allowed_origins:
             target.set_header('Access-Control-Allow-Origin', origin)

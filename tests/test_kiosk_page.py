@@ -161,3 +161,11 @@ def test_an_unconfigured_page_says_how_to_configure_it(browser, live):
         expect(page.locator('#feedback')).to_contain_text("Ce terminal n'est pas configuré")
     finally:
         context.close()
+
+
+def test_only_the_kiosk_page_may_frame_another_site(client):
+    """The library's home page (its catalogue) lives on another site: the kiosk page may show it in
+    a frame; the dashboard frames nothing."""
+    kiosk_policy = client.get('/kiosk/').headers['Content-Security-Policy']
+    assert 'frame-src http: https:' in kiosk_policy and "frame-ancestors 'none'" in kiosk_policy
+    assert 'frame-src' not in client.get('/').headers['Content-Security-Policy']
