@@ -64,12 +64,13 @@ def test_windows_default_paths():
     ('[kiosk]\nposte = 10.0.0.2\n', 'server (KIOSK_SERVER)'),
     ('[kiosk]\nserver = 10.0.0.1:8000\nposte = 10.0.0.2\n', 'server (KIOSK_SERVER)'),
     ('[kiosk]\nserver = http://10.0.0.1\n', 'poste (KIOSK_POSTE)'),
-    ('[kiosk]\nserver = http://10.0.0.1\nposte = a\nadmin_secret = hunter2hunter2\n', 'in clear'),
+    ('[kiosk]\nserver = http://10.0.0.1\nposte = a\nadmin_secret = hunter2hunter2\n', 'en clair'),
     ('[kiosk]\nserver = http://10.0.0.1\nposte = a\nadmin_secret_hash = hunter2\n', 'scrypt'),
     ('[kiosk]\nserver = http://10.0.0.1\nposte = a\nfullscreen = peut-être\n', 'fullscreen'),
-    ('[kiosk]\nserver = http://10.0.0.1\nposte = a\nserveur = x\n', 'unknown key serveur'),
-    ('[autre]\nserver = http://10.0.0.1\n', 'no [kiosk] section'),
-    ('server = http://10.0.0.1\n', 'cannot read'),
+    ('[kiosk]\nserver = http://10.0.0.1\nposte = a\nserveur = x\n', 'clé inconnue serveur'),
+    ('[kiosk]\nserver = http://10.0.0.1\nposte = a\nhome_page = catalogue\n', 'home_page (KIOSK_HOME_PAGE)'),
+    ('[autre]\nserver = http://10.0.0.1\n', 'pas de section [kiosk]'),
+    ('server = http://10.0.0.1\n', 'lecture impossible'),
 ])
 def test_bad_configuration_is_one_clear_line(tmp_path, body, words):
     path = write(tmp_path / 'kiosk.ini', body)
@@ -79,7 +80,7 @@ def test_bad_configuration_is_one_clear_line(tmp_path, body, words):
 
 
 def test_a_missing_named_file_is_an_error(tmp_path):
-    with pytest.raises(ConfigError, match='not found'):
+    with pytest.raises(ConfigError, match='introuvable'):
         load_config(str(tmp_path / 'absent.ini'), env={}, platform='linux')
 
 
@@ -160,14 +161,14 @@ def test_cli_hash_secret_reads_stdin():
 
 def test_cli_hash_secret_refuses_a_short_secret():
     done = run_cli('hash-secret', stdin='court\n')
-    assert done.returncode == 1 and 'at least 8' in done.stderr and not done.stdout
+    assert done.returncode == 1 and 'au moins 8' in done.stderr and not done.stdout
 
 
 def test_cli_configuration_error_is_one_line(tmp_path):
     done = run_cli('--config', str(tmp_path / 'absent.ini'))
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
-        'poste-public kiosk: configuration file not found: {}'.format(tmp_path / 'absent.ini')]
+        'poste-public kiosk: fichier de configuration introuvable : {}'.format(tmp_path / 'absent.ini')]
 
 
 def test_cli_without_a_display_is_one_line(tmp_path):
@@ -177,5 +178,5 @@ def test_cli_without_a_display_is_one_line(tmp_path):
     done = subprocess.run([sys.executable, '-m', 'appliance', 'kiosk', '--config', path], cwd=ROOT,
                           capture_output=True, text=True, timeout=30, env=env)
     assert done.returncode == 1
-    assert done.stderr.strip().splitlines()[-1].startswith('poste-public kiosk: cannot open the screen')
+    assert done.stderr.strip().splitlines()[-1].startswith("poste-public kiosk: impossible d'ouvrir l'écran")
     assert 'Traceback' not in done.stderr

@@ -29,16 +29,16 @@ def parse_hash(text):
     """(n, r, p, salt, digest), or BadHash when `text` is not a hash made by hash_secret()."""
     parts = text.split('$')
     if len(parts) != 6 or parts[0] != 'scrypt':
-        raise BadHash('not a scrypt hash (expected scrypt$N$r$p$salt$hash)')
+        raise BadHash('ce n’est pas une empreinte scrypt (attendu : scrypt$N$r$p$sel$empreinte)')
     try:
         n, r, p = int(parts[1]), int(parts[2]), int(parts[3])
         salt = base64.b64decode(parts[4], validate=True)
         digest = base64.b64decode(parts[5], validate=True)
     except ValueError as exc:
-        raise BadHash('malformed scrypt hash: {}'.format(exc)) from None
+        raise BadHash('empreinte scrypt mal formée : {}'.format(exc)) from None
     if n < 2 or n & (n - 1) or r < 1 or p < 1 or _memory(n, r, p) > MAX_MEMORY or not salt \
             or len(digest) < 16:
-        raise BadHash('scrypt hash with unusable parameters')
+        raise BadHash('empreinte scrypt aux paramètres inutilisables')
     return n, r, p, salt, digest
 
 

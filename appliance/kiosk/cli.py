@@ -21,30 +21,30 @@ def main(argv, prog='poste-public kiosk'):
     parser = argparse.ArgumentParser(
         prog=prog,
         description="L'écran de verrouillage d'un poste public (configuration : docs/kiosk.md).")
-    parser.add_argument('--config', metavar='FILE', help='configuration file (default: $KIOSK_CONFIG, '
-                        'then ~/.config/poste-public/kiosk.ini, then /etc/poste-public/kiosk.ini)')
+    parser.add_argument('--config', metavar='FICHIER', help='fichier de configuration (par défaut : '
+                        '$KIOSK_CONFIG, puis ~/.config/poste-public/kiosk.ini, puis /etc/poste-public/kiosk.ini)')
     parser.add_argument('--windowed', action='store_true',
-                        help='a plain window instead of full screen, to try the kiosk out')
-    parser.add_argument('--verbose', '-v', action='store_true', help='debug logging')
-    commands = parser.add_subparsers(dest='command', metavar='COMMAND')
-    commands.add_parser('hash-secret', help='print the hash of an admin secret, for admin_secret_hash')
+                        help='une simple fenêtre au lieu du plein écran, pour essayer le kiosque')
+    parser.add_argument('--verbose', '-v', action='store_true', help='journal détaillé')
+    commands = parser.add_subparsers(dest='command', metavar='COMMANDE')
+    commands.add_parser('hash-secret', help="affiche l'empreinte d'un secret d'administration, pour admin_secret_hash")
     args = parser.parse_args(argv)
 
     if args.command == 'hash-secret':
-        return _hash_secret()
+        return _hash_secret(prog)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format='%(asctime)s %(levelname)s %(name)s: %(message)s')
     try:
         config = load_config(args.config)
     except ConfigError as exc:
-        print('poste-public kiosk: {}'.format(exc), file=sys.stderr)
+        print('{}: {}'.format(prog, exc), file=sys.stderr)
         return 1
     if args.windowed:
         config = dataclasses.replace(config, fullscreen=False)
-    return _run_screen(config)
+    return _run_screen(config, prog)
 
 
-def _run_screen(config):
+def _run_screen(config, prog):
     # Imported here so that hash-secret and configuration errors work without a display or Tk.
     import tkinter
 
@@ -54,22 +54,22 @@ def _run_screen(config):
     try:
         screen = Screen(Runtime(config), config)
     except tkinter.TclError as exc:
-        print('poste-public kiosk: cannot open the screen: {}'.format(exc), file=sys.stderr)
+        print("{}: impossible d'ouvrir l'écran : {}".format(prog, exc), file=sys.stderr)
         return 1
     screen.run()
     return 0
 
 
-def _hash_secret():
+def _hash_secret(prog):
     if sys.stdin.isatty():
-        secret = getpass.getpass('Admin secret: ')
-        if getpass.getpass('Again: ') != secret:
-            print('poste-public kiosk: the two entries differ', file=sys.stderr)
+        secret = getpass.getpass("Secret d'administration : ")
+        if getpass.getpass('Encore une fois : ') != secret:
+            print('{}: les deux saisies diffèrent'.format(prog), file=sys.stderr)
             return 1
     else:
         secret = sys.stdin.readline().rstrip('\r\n')
     if len(secret) < MIN_SECRET_LENGTH:
-        print('poste-public kiosk: the secret needs at least {} characters'.format(MIN_SECRET_LENGTH),
+        print('{}: le secret doit avoir au moins {} caractères'.format(prog, MIN_SECRET_LENGTH),
               file=sys.stderr)
         return 1
     print(hash_secret(secret))

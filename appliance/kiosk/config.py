@@ -79,7 +79,7 @@ def load_config(path=None, env=os.environ, platform=sys.platform):
     values = {}
     if path:
         if not os.path.isfile(path):
-            raise ConfigError('configuration file not found: {}'.format(path))
+            raise ConfigError('fichier de configuration introuvable : {}'.format(path))
         values = _read_file(path)
     else:
         for candidate in default_config_paths(env, platform):
@@ -100,16 +100,16 @@ def _read_file(path):
         with open(path, encoding='utf-8-sig') as f:
             parser.read_file(f)
     except (configparser.Error, UnicodeDecodeError, OSError) as exc:
-        raise ConfigError('cannot read {}: {}'.format(path, str(exc).splitlines()[0])) from None
+        raise ConfigError('lecture impossible de {} : {}'.format(path, str(exc).splitlines()[0])) from None
     if not parser.has_section(SECTION):
-        raise ConfigError('{}: no [{}] section'.format(path, SECTION))
+        raise ConfigError('{} : pas de section [{}]'.format(path, SECTION))
     values = dict(parser.items(SECTION))
     if 'admin_secret' in values:
-        raise ConfigError('{}: admin_secret must not be stored in clear; put the output of '
-                          '"poste-public kiosk hash-secret" in admin_secret_hash'.format(path))
+        raise ConfigError('{} : admin_secret ne doit pas être gardé en clair ; mettez dans admin_secret_hash '
+                          'la sortie de "poste-public-kiosk hash-secret"'.format(path))
     unknown = sorted(set(values) - set(KEYS))
     if unknown:
-        raise ConfigError('{}: unknown key {}'.format(path, ', '.join(unknown)))
+        raise ConfigError('{} : clé inconnue {}'.format(path, ', '.join(unknown)))
     return values
 
 
@@ -117,12 +117,12 @@ def _build(values, env, platform):
     server = values.get('server', '').strip().rstrip('/')
     parts = urlsplit(server)
     if parts.scheme not in ('http', 'https') or not parts.netloc:
-        raise ConfigError('server (KIOSK_SERVER) must be the appliance address, '
-                          'like http://192.168.1.10:8000; got {!r}'.format(server))
+        raise ConfigError("server (KIOSK_SERVER) doit être l'adresse du boîtier, "
+                          'comme http://192.168.1.10:8000 ; reçu {!r}'.format(server))
     poste = values.get('poste', '').strip()
     if not poste:
-        raise ConfigError("poste (KIOSK_POSTE) is required: this poste's address as registered "
-                          'on the server')
+        raise ConfigError("poste (KIOSK_POSTE) est obligatoire : l'adresse de ce poste telle "
+                          'qu’enregistrée sur le boîtier')
     admin_hash = values.get('admin_secret_hash', '').strip()
     if admin_hash:
         try:
@@ -131,11 +131,11 @@ def _build(values, env, platform):
             raise ConfigError('admin_secret_hash (KIOSK_ADMIN_SECRET_HASH): {}'.format(exc)) from None
     home_page = values.get('home_page', '').strip()
     if home_page and urlsplit(home_page).scheme not in ('http', 'https'):
-        raise ConfigError('home_page (KIOSK_HOME_PAGE) must be an http:// or https:// address; '
-                          'got {!r}'.format(home_page))
+        raise ConfigError('home_page (KIOSK_HOME_PAGE) doit être une adresse http:// ou https:// ; '
+                          'reçu {!r}'.format(home_page))
     fullscreen = values.get('fullscreen', 'yes').strip().lower()
     if fullscreen not in TRUE + FALSE:
-        raise ConfigError('fullscreen (KIOSK_FULLSCREEN) must be yes or no; got {!r}'.format(fullscreen))
+        raise ConfigError('fullscreen (KIOSK_FULLSCREEN) vaut yes ou no ; reçu {!r}'.format(fullscreen))
     return KioskConfig(
         server=server,
         poste=poste,
