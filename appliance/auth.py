@@ -30,7 +30,7 @@ def _import_jwt():
 
 jwt = _import_jwt()
 
-from appliance import audit
+from appliance import audit, events
 from appliance.clock import epoch_seconds
 from appliance import db
 from appliance.db import writing
@@ -93,8 +93,8 @@ class Authenticator:
         # 5 failures in 15 min lock a username for 15 min; a source address gets 20.
         self.by_username = Throttle(limit=5, window=900, lockout=900, clock=clock)
         self.by_address = Throttle(limit=20, window=900, lockout=900, clock=clock)
-        # Login id -> its live Compte, so a request costs no query. This process is the only one
-        # that revokes logins or changes accounts, and every such change calls forget().
+        # Login id -> its live Compte, so a request costs no query. Every change of a login or an
+        # account calls forget(), which other processes on the same database hear of too.
         self._live = {}
         # Token -> its claims once the signature checked: a token never changes, and checking it
         # again costs more than the rest of a typical request.
@@ -173,11 +173,19 @@ class Authenticator:
 
         Dropped now and again after the commit, so a request reading in between cannot keep the
         state from before the change."""
-        def drop():
-            for sid in [sid for sid, c in self._live.items() if c.id == compte_id]:
-                del self._live[sid]
-        drop()
-        db.on_commit(drop)
+        self._drop(compte_id)
+        db.on_commit(lambda: self._drop(compte_id))
+        events.publish(events.LOGIN_CHANGED, compte_id=compte_id)
+
+    def follow(self):
+        """Forget what other processes changed (logins revoked, accounts changed), and everything
+        when facts may have been missed."""
+        events.subscribe(lambda kind, fact: self._drop(fact['compte_id']), events.LOGIN_CHANGED)
+        events.subscribe(lambda kind, fact: self._live.clear(), events.RESYNC)
+
+    def _drop(self, compte_id):
+        for sid in [sid for sid, c in self._live.items() if c.id == compte_id]:
+            del self._live[sid]
 
     # -- checking credentials --------------------------------------------------------------
 

@@ -57,10 +57,18 @@ def _safe_url(url):
 # -- commands -------------------------------------------------------------------------------
 
 def cmd_serve(config, args):
+    from appliance import instance, relay
     from appliance.server import serve
+    try:
+        instance.hold(config)
+    except instance.AlreadyRunning as exc:
+        raise Failure(str(exc)) from None
     setup_logging(config)
     open_database(config, timeout=10)
-    return serve(config, args.host, args.port)
+    try:
+        return serve(config, args.host, args.port)
+    except relay.SecretKeyMismatch as exc:
+        raise Failure(str(exc)) from None
 
 
 def cmd_migrate(config, args):

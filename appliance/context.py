@@ -15,3 +15,4 @@ class Context:
         self.scheduler = None   # the embedded Huey consumer, once `serve` starts it
         self.hub = None         # the WebSocket endpoints, once `serve` starts them
         self.timekeeper = None  # warnings and expiries on the second, once `serve` starts it
+        self.relay = None       # facts to and from other processes (PostgreSQL only)

@@ -55,6 +55,15 @@ def is_sqlite():
     return database.obj is not None and 'sqlite' in type(database.obj).__name__.lower()
 
 
+def locked(query, of, skip=False):
+    """`query` with its rows of model `of` locked until the transaction ends (FOR UPDATE), on
+    PostgreSQL, where several processes may change the same rows: the rows read are the latest
+    committed, and nobody else changes them meanwhile. With `skip`, rows another process holds
+    are left out instead of waited for (SKIP LOCKED). SQLite serves one process, whose writes the
+    write lock already orders: the query is unchanged."""
+    return query if is_sqlite() else query.for_update(of=of, skip_locked=skip)
+
+
 _local = threading.local()  # per greenlet once patched
 
 
@@ -63,31 +72,49 @@ def writing():
     """One write transaction at a time in this process (see the module docstring).
 
     Callbacks registered with on_commit() inside it run once the outermost block has committed,
-    so nobody is told of a change that was rolled back.
+    so nobody is told of a change that was rolled back; those registered with before_commit() run
+    last inside the transaction, so what they write commits or rolls back with it.
     """
     with _write_lock:
         outermost = not getattr(_local, 'depth', 0)
         if outermost:
-            _local.callbacks = []
+            _local.callbacks, _local.before, _local.scratch = [], [], {}
         _local.depth = getattr(_local, 'depth', 0) + 1
         try:
             with database.atomic():
                 yield
+                if outermost:
+                    for callback in _local.before:
+                        callback()
         except BaseException:
             if outermost:
-                _local.callbacks = []
+                _local.callbacks, _local.before = [], []
             raise
         finally:
             _local.depth -= 1
     if outermost:
-        callbacks, _local.callbacks = _local.callbacks, []
+        callbacks, _local.callbacks, _local.before = _local.callbacks, [], []
         for callback in callbacks:
             callback()
 
 
+def in_transaction():
+    return bool(getattr(_local, 'depth', 0))
+
+
+def before_commit(callback):
+    """Run `callback` at the end of the current write transaction, inside it (there must be one)."""
+    _local.before.append(callback)
+
+
+def scratch():
+    """A dict that lives as long as the current write transaction (there must be one)."""
+    return _local.scratch
+
+
 def on_commit(callback):
     """Run `callback` after the current write transaction commits, or now if there is none."""
-    if getattr(_local, 'depth', 0):
+    if in_transaction():
         _local.callbacks.append(callback)
     else:
         callback()

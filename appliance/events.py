@@ -1,10 +1,12 @@
-"""In-process events: the facts the desk publishes, for whoever listens (the WebSocket endpoints,
-the timekeeper).
+"""Events: the facts the desk publishes, for whoever listens (the WebSocket endpoints, the
+timekeeper, what is kept in memory).
 
 publish() inside a write transaction delivers after the commit (db.on_commit), so nobody hears of a
 change that was rolled back. Listeners subscribe to the kinds they want; they run in the publishing
 greenlet and must not block (the endpoints only queue messages). Payloads are plain JSON values
-(ids, strings, numbers, JSON objects), never database rows.
+(ids, strings, numbers, JSON objects), never database rows: when several processes share one
+PostgreSQL database, the relay (appliance/relay.py) carries every fact to the others, which
+deliver it to their own listeners exactly as if it had been published there.
 """
 import logging
 from collections import defaultdict
@@ -23,8 +25,13 @@ TIME_ADDED = 'time_added'                    # {poste_id, seconds, temps_restant
 WARNING_DUE = 'warning_due'                  # {poste_id, seuil, temps_restant, message}
 SESSION_ENDED = 'session_ended'              # {poste_id, session_id, raison}
 LIBRARY_CHANGED = 'library_changed'          # {nom, page_accueil}: every kiosk hears it
+LOGIN_CHANGED = 'login_changed'              # {compte_id}: forget what is remembered of its logins
+# Never published by the desk: the relay lost facts (its link to the database dropped) and says,
+# once it is back, that anything kept in memory must be read again.
+RESYNC = 'resync'                            # {}
 
 _listeners = defaultdict(list)   # kind -> listeners
+_relay = None                     # carries facts to other processes (appliance/relay.py), or None
 
 
 def subscribe(listener, *kinds):
@@ -40,10 +47,18 @@ def unsubscribe(listener):
 
 
 def publish(kind, **payload):
-    db.on_commit(lambda: _deliver(kind, payload))
+    db.on_commit(lambda: deliver(kind, payload))
+    if _relay is not None:
+        _relay.send(kind, payload)
 
 
-def _deliver(kind, payload):
+def set_relay(relay):
+    global _relay
+    _relay = relay
+
+
+def deliver(kind, payload):
+    """Hand a fact to this process's listeners (published here, or arriving from another)."""
     for listener in list(_listeners.get(kind, ())):
         try:
             listener(kind, payload)

@@ -22,8 +22,8 @@ from appliance.models import State
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 10
-PRESENCE_FLUSH_SECONDS = 60
 STALE_AFTER = 3 * TICK_SECONDS   # no tick for this long: the scheduler is reported down
+DAILY_JOBS_LOCK = 0x706f737465   # any number, the same in every process ("poste")
 
 
 class TenSecondScheduler(HueyScheduler):
@@ -61,6 +61,23 @@ def write_state(key, value):
     with db.writing():
         State.insert(key=key, value=value).on_conflict(
             conflict_target=[State.key], update={State.value: value}).execute()
+
+
+def claim_daily_job(name, hour, now):
+    """True when this process is to run the daily job `name` now: its slot has passed since it
+    last ran, and no other process claimed it first. The claim is written before the job runs,
+    under a lock that several processes on one PostgreSQL database take in turn, so a night's run
+    happens once for the whole network (a job that fails is not retried before the next slot)."""
+    key = f'daily:{name}'
+    with db.writing():
+        if not db.is_sqlite():
+            db.database.execute_sql('SELECT pg_advisory_xact_lock(%s)', (DAILY_JOBS_LOCK,))
+        raw = read_state(key)
+        last = datetime.fromisoformat(raw) if raw else None
+        if last is not None and not daily_job_due(now, hour, last):
+            return False
+        write_state(key, now.isoformat())
+    return last is not None   # first start: the next slot is the first run
 
 
 class Scheduler:
@@ -101,26 +118,21 @@ class Scheduler:
             for poste_id in desk.silent_postes():
                 desk.kiosk_disconnected(poste_id)
                 gevent.sleep(0)   # a power cut in the whole room must not stall the others
-            if time.monotonic() - self._last_flush >= PRESENCE_FLUSH_SECONDS:
+            # Stored a few times per timeout: other processes read a kiosk's presence from there.
+            if time.monotonic() - self._last_flush >= min(60, self.ctx.config.heartbeat_timeout / 3):
                 desk.flush_presence()
                 self._last_flush = time.monotonic()
             self.run_daily_jobs()
 
     def run_daily_jobs(self):
-        now = self.ctx.clock.now()
         for name, (hour, function) in self.daily_jobs.items():
-            key = f'daily:{name}'
-            raw = read_state(key)
-            last = datetime.fromisoformat(raw) if raw else None
-            if last is None:
-                write_state(key, now.isoformat())   # first start: the next slot is the first run
-            elif daily_job_due(now, hour, last):
-                log.info('daily job %s starting', name)
-                try:
-                    function()
-                except Exception:
-                    log.exception('daily job %s failed', name)
-                write_state(key, now.isoformat())
+            if not claim_daily_job(name, hour, self.ctx.clock.now()):
+                continue
+            log.info('daily job %s starting', name)
+            try:
+                function()
+            except Exception:
+                log.exception('daily job %s failed', name)
 
     def purge(self):
         """Delete audit entries older than LOG_RETENTION_DAYS; one `purge` entry says how many.

@@ -17,7 +17,7 @@ from geventwebsocket.handler import WebSocketHandler
 from gevent.event import Event
 from gevent.pywsgi import WSGIServer
 
-from appliance import accounts, api, db, systemd
+from appliance import accounts, api, db, events, relay, systemd
 from appliance.api.declared import PUBLIC, Declared, Name
 from appliance.api.http import dumps, json_api
 from appliance.context import Context
@@ -169,13 +169,29 @@ def prepare(config):
     return ctx
 
 
+def start_relay(ctx):
+    """Several processes on one PostgreSQL database: send our facts to the others, hear theirs,
+    and keep what this process holds in memory right when they change things."""
+    with db.database.connection_context():
+        relay.check_secret_key(ctx.config.secret_key)
+        channel = relay.channel_name()
+    ctx.relay = relay.Relay(ctx.config.database_url, channel)
+    events.set_relay(ctx.relay)
+    ctx.relay.start()
+    if not ctx.relay.wait_listening(10):
+        log.warning('relay: not listening yet; changes made by other processes meanwhile are read again later')
+    ctx.desk.follow()
+    ctx.authenticator.follow()
+
+
 def serve(config, host='0.0.0.0', port=8000):
     ctx = prepare(config)
+    if not config.is_sqlite:
+        start_relay(ctx)   # before anything keeps state: from now on no fact is missed
     ctx.hub = Hub(ctx)
     app = create_app(ctx)
     with db.database.connection_context():
         ended = ctx.desk.expire_due()  # what ran out while the box was off
-        ctx.desk.load_presence()
     if ended:
         log.info('%d session(s) ended while the appliance was stopped', len(ended))
     server = WSGIServer((host, port), app, handler_class=Handler, log=request_log,
@@ -187,7 +203,8 @@ def serve(config, host='0.0.0.0', port=8000):
     ctx.scheduler = Scheduler(ctx)
     ctx.scheduler.start()
     watchdog = systemd.start_watchdog(
-        lambda: ctx.scheduler.is_alive() and ctx.timekeeper.is_alive() and db.ping())
+        lambda: ctx.scheduler.is_alive() and ctx.timekeeper.is_alive() and db.ping()
+        and (ctx.relay is None or ctx.relay.is_alive()))
     # Everything loaded so far lives as long as the process: keep it out of the garbage
     # collector's full passes, which otherwise pause every kiosk for a noticeable moment.
     gc.collect()
@@ -202,6 +219,8 @@ def serve(config, host='0.0.0.0', port=8000):
         ctx.hub.close_all()       # kiosks hear "going away" (1001), not close_session
         ctx.timekeeper.stop()
         ctx.scheduler.stop()
+        if ctx.relay is not None:
+            ctx.relay.stop()
         server.stop(timeout=3)
         stopped.set()
 

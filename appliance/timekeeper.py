@@ -2,10 +2,16 @@
 
 One greenlet keeps the next moment of every running session in memory (from clock.next_moment)
 and sleeps until the earliest. Every session_changed fact carries the session as committed: its
-moment is recomputed and the greenlet woken. Nothing is written per session per tick: only a warning sent
-or a session ended is stored.
+moment is recomputed and the greenlet woken. Nothing is written per session per tick: only a
+warning sent or a session ended is stored.
+
+Several processes on one PostgreSQL database each keep every session (the relay brings the others'
+facts), so each wakes at every moment; the desk locks the rows it works on and skips those another
+process holds, so each warning and each end happens once, and on time even when the process that
+started the session has died.
 """
 import logging
+from datetime import timedelta
 
 import gevent
 from gevent.event import Event
@@ -18,6 +24,7 @@ from appliance.protocol import ACTIVE
 log = logging.getLogger(__name__)
 MAX_SLEEP = 1.0  # also bounds how late a missed wake-up could be
 BATCH = 100
+RETRY_AFTER, MAX_RETRIES = 0.5, 20
 
 
 class Timekeeper:
@@ -25,23 +32,38 @@ class Timekeeper:
         self.desk = desk
         self.metrics = metrics
         self.moments = {}     # session id -> next moment (naive UTC)
+        self.retries = {}     # session id -> times another process held it when it was due
         self.wake = Event()
         self.greenlet = None
 
     def start(self):
+        self._load_all()
+        events.subscribe(self._on_event, events.SESSION_CHANGED)
+        events.subscribe(self._on_resync, events.RESYNC)
+        self.greenlet = gevent.spawn(self._run)
+
+    def _load_all(self):
+        """Every running session's next moment, read from the database (at start, and after the
+        relay missed facts from other processes)."""
+        moments = {}
         with db.database.connection_context():
             for session in Session.select().where(Session.statut == ACTIVE):
-                self._schedule(session.id, session.statut, session.fin_prevue, session.warnings_done)
-        events.subscribe(self._on_event, events.SESSION_CHANGED)
-        self.greenlet = gevent.spawn(self._run)
+                moments[session.id] = next_moment(session.fin_prevue, self.desk.config.warning_times,
+                                                  session.warnings_done)
+        self.moments = moments
+        self.wake.set()
 
     def stop(self):
         events.unsubscribe(self._on_event)
+        events.unsubscribe(self._on_resync)
         if self.greenlet is not None:
             self.greenlet.kill()
 
     def is_alive(self):
         return self.greenlet is not None and not self.greenlet.dead
+
+    def _on_resync(self, kind, payload):
+        gevent.spawn(self._load_all)
 
     def _on_event(self, kind, payload):
         session = payload['session']
@@ -50,6 +72,7 @@ class Timekeeper:
         self.wake.set()
 
     def _schedule(self, session_id, statut, fin_prevue, warnings_done):
+        self.retries.pop(session_id, None)
         if statut == ACTIVE and fin_prevue is not None:
             self.moments[session_id] = next_moment(fin_prevue, self.desk.config.warning_times, warnings_done)
         else:
@@ -84,5 +107,17 @@ class Timekeeper:
                 # The facts did it too; this also covers "nothing to do".
                 self._schedule(session.id, session.statut, session.fin_prevue, session.warnings_done)
             for session_id in set(batch) - {s.id for s in sessions}:
-                self.moments.pop(session_id, None)   # deleted meanwhile
+                self._retry_later(session_id, now)
             gevent.sleep(0)   # let requests and heartbeats in between batches
+
+    def _retry_later(self, session_id, now):
+        """A session process_due did not return: another process (on the same PostgreSQL) was
+        working on it, and its facts will reschedule it; try again shortly in case that process
+        died before committing. One that keeps not coming back was deleted: forget it."""
+        tries = self.retries.get(session_id, 0) + 1
+        if tries > MAX_RETRIES:
+            self.moments.pop(session_id, None)
+            self.retries.pop(session_id, None)
+        else:
+            self.retries[session_id] = tries
+            self.moments[session_id] = now + timedelta(seconds=RETRY_AFTER)

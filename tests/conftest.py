@@ -58,14 +58,15 @@ def staff_token(client, staff):
 @pytest.fixture
 def live_server(tmp_path):
     """A factory: `live_server(SETTING=value, ...)` starts a real `poste-public serve` on a free
-    port (a subprocess with those environment settings and a data folder of its own). Every server
-    it started is stopped after the test, even one the test already stopped or restarted."""
+    port (a subprocess with those environment settings and a data folder of its own);
+    `live_server(share=other)` starts another process on `other`'s database. Every server it
+    started is stopped after the test, even one the test already stopped or restarted."""
     started = []
 
-    def start(**settings):
+    def start(share=None, **settings):
         folder = tmp_path / f'server{len(started) + 1}'
         folder.mkdir()
-        server = LiveServer(folder, **settings)
+        server = LiveServer(folder, share=share, **settings)
         started.append(server)
         return server.start()
 

@@ -23,14 +23,21 @@ def free_port():
 class LiveServer:
     _count = 0
 
-    def __init__(self, data_dir, **env):
+    def __init__(self, data_dir, share=None, **env):
+        """A server with its own database, or, with `share`, another process on the database of
+        the server `share` (PostgreSQL: several processes, one system)."""
         LiveServer._count += 1
         self.data_dir = str(data_dir)
-        self.schema = f'live{os.getpid()}_{LiveServer._count}'
         self.env = {k: str(v) for k, v in env.items()}
         self.port = None
         self.process = None
-        self.database_url = support.database_url(self.schema, self.data_dir)
+        if share is None:
+            self.schema = f'live{os.getpid()}_{LiveServer._count}'
+            self.database_url = support.database_url(self.schema, self.data_dir)
+        else:
+            self.schema, self.database_url = share.schema, share.database_url
+            self.env.setdefault('SECRET_KEY', share.secret_key())   # one network, one secret
+        self.first = share or self   # the server whose first start wrote the admin's password
         self.output_path = os.path.join(self.data_dir, 'server.log')
         self._admin_token = None
 
@@ -122,8 +129,14 @@ class LiveServer:
                 conn.execute(f'SET search_path TO {self.schema}')
                 conn.execute(sql.replace('?', '%s'), params)
 
+    def secret_key(self):
+        if 'SECRET_KEY' in self.env:
+            return self.env['SECRET_KEY']
+        with open(os.path.join(self.data_dir, 'secret_key')) as f:
+            return f.read().strip()
+
     def initial_password(self):
-        with open(os.path.join(self.data_dir, 'initial_admin_password')) as f:
+        with open(os.path.join(self.first.data_dir, 'initial_admin_password')) as f:
             return f.read().strip()
 
     def admin_token(self):

@@ -16,6 +16,7 @@ messages.
 with room.py (every poste and its running session, kept in memory) and stats.py (usage
 statistics, aggregated SQL without personal data).
 """
+from appliance import events
 from appliance.desk import stats
 from appliance.desk.duplicates import Duplicates
 from appliance.desk.library import Library
@@ -31,3 +32,14 @@ class Desk(Postes, Sessions, Presence, Visitors, Duplicates, Library, Moves):
 
     def statistics(self, date_min, date_max):
         return stats.compute(date_min, date_max, self.now())
+
+    def follow(self):
+        """Keep the room right when other processes on the same database change postes and
+        sessions (their facts arrive through the relay), and read it all again after a gap."""
+        events.subscribe(lambda kind, fact: self.room.changed(fact['poste_id']), events.POSTE_CHANGED)
+        events.subscribe(self._session_fact, events.SESSION_CHANGED)
+        events.subscribe(lambda kind, fact: self.room.reset(), events.RESYNC)
+
+    def _session_fact(self, kind, fact):
+        if fact['session']['poste'] is not None:
+            self.room.changed(fact['session']['poste'])

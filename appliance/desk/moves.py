@@ -2,7 +2,7 @@
 and saying that a poste or a session changed."""
 from peewee import JOIN
 
-from appliance import audit, events
+from appliance import audit, db, events
 from appliance.desk.room import Room, running_sessions
 from appliance.errors import NotFound
 from appliance.models import Poste, Session, Utilisateur
@@ -58,8 +58,12 @@ class Moves:
         return (Session.select(Session, Utilisateur, Poste)
                 .join(Utilisateur, JOIN.LEFT_OUTER).switch(Session).join(Poste, JOIN.LEFT_OUTER))
 
-    def _load(self, session_id):
-        return self._with_relations().where(Session.id == session_id).first()
+    def _load(self, session_id, skip_locked=False):
+        """The session as committed now, locked until the transaction ends (inside writing()): two
+        processes cannot both end it or both warn it. With `skip_locked`, None while another
+        process holds it."""
+        return db.locked(self._with_relations().where(Session.id == session_id), Session,
+                         skip=skip_locked).first()
 
     def _running_on(self, poste):
         return Session.select().where(Session.poste == poste, Session.statut.in_(RUNNING)).first()

@@ -1,7 +1,10 @@
 """Kiosk presence: heartbeats kept in memory, a poste going online or offline, the periodic flush.
 
-A heartbeat writes nothing: the time is kept in memory and stored once a minute for every poste
-(flush_presence). Only a poste coming online or falling silent writes, with its audit entry.
+A heartbeat writes nothing: the time is kept in memory and stored for every poste a few times per
+HEARTBEAT_TIMEOUT (flush_presence). Only a poste coming online or falling silent writes, with its
+audit entry. The stored time is what other processes on the same database see of a kiosk connected
+here, and what tells a poste whose process died from one that is merely connected elsewhere: a poste
+is online while its latest sign of life, seen here or stored by anyone, is recent.
 """
 from datetime import timedelta
 
@@ -25,12 +28,12 @@ class Presence:
         stored = poste.derniere_connexion
         last = max(d for d in (seen, stored) if d) if (seen or stored) else None
         now = now or self.now()
-        online = seen is not None and (now - seen).total_seconds() <= self.config.heartbeat_timeout
+        online = last is not None and (now - last).total_seconds() <= self.config.heartbeat_timeout
         return online, last
 
     def kiosk_seen(self, poste, address=None):
         """A heartbeat, or a connection from `address`: in memory only (no write per heartbeat)."""
-        first = poste.id not in self.last_seen or not self.presence(poste)[0]
+        first = not self.presence(poste)[0]   # silent for longer than HEARTBEAT_TIMEOUT, or never seen
         self.last_seen[poste.id] = self.now()
         moved = address is not None and self.kiosk_addresses.get(poste.id) != address
         if address is not None:
@@ -58,27 +61,27 @@ class Presence:
             self._poste_changed(poste)
 
     def kiosk_disconnected(self, poste_id):
-        """Called once the poste has been silent for HEARTBEAT_TIMEOUT."""
+        """The poste has been silent for HEARTBEAT_TIMEOUT (see silent_postes): `hors_ligne` and
+        one audit entry, unless a fresher sign of life was stored meanwhile (its kiosk is
+        connected to another process) or another process is already marking it."""
         now = self.now()
-        self.last_seen.pop(poste_id, None)
+        limit = now - timedelta(seconds=self.config.heartbeat_timeout)
+        seen_here = self.last_seen.pop(poste_id, None)
         with writing():
-            poste = Poste.get_or_none(Poste.id == poste_id)
+            poste = db.locked(Poste.select().where(Poste.id == poste_id), Poste, skip=True).first()
             if poste is None:
-                return
+                return   # deleted, or another process is deciding for it
+            if poste.derniere_connexion is not None and poste.derniere_connexion >= limit:
+                return   # alive, connected elsewhere
             if poste.statut in (DISPONIBLE, OCCUPE):
                 poste.statut = HORS_LIGNE  # never overrides maintenance
                 poste.updated_at = now
                 poste.save(only=[Poste.statut, Poste.updated_at])
+            elif seen_here is None:
+                return   # already hors_ligne or in maintenance, and not ours to report
             audit.record('deconnexion_poste', now=now, poste=poste,
                          details=f'Le kiosque de {poste.nom} ne répond plus.')
             self._poste_changed(poste)
-
-    def load_presence(self):
-        """At start-up: postes that were online count as seen at their last stored connection, so
-        one whose kiosk does not come back is marked hors_ligne after HEARTBEAT_TIMEOUT."""
-        for poste in Poste.select().where(Poste.statut.in_((DISPONIBLE, OCCUPE)),
-                                          Poste.derniere_connexion.is_null(False)):
-            self.last_seen.setdefault(poste.id, poste.derniere_connexion)
 
     def flush_presence(self):
         """Store the in-memory heartbeat times (a periodic task, not one write per heartbeat)."""
@@ -93,6 +96,13 @@ class Presence:
             db.database.cursor().executemany(sql, rows)
 
     def silent_postes(self):
-        """Ids of postes whose last heartbeat is older than HEARTBEAT_TIMEOUT."""
+        """Ids of postes whose last sign of life is older than HEARTBEAT_TIMEOUT: seen here long
+        ago, or online by their status but stored long ago (a kiosk of a process that stopped,
+        or that never came back after the box restarted)."""
         limit = self.now() - timedelta(seconds=self.config.heartbeat_timeout)
-        return [pid for pid, when in list(self.last_seen.items()) if when < limit]
+        silent = {pid for pid, when in list(self.last_seen.items()) if when < limit}
+        fresh_here = {pid for pid, when in list(self.last_seen.items()) if when >= limit}
+        stored = Poste.select(Poste.id).where(Poste.statut.in_((DISPONIBLE, OCCUPE)),
+                                              Poste.derniere_connexion < limit)
+        silent.update(row.id for row in stored if row.id not in fresh_here)
+        return sorted(silent)

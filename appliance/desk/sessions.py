@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from peewee import IntegrityError
 
-from appliance import audit, events
+from appliance import audit, db, events
 from appliance.clock import deadline, due_warnings, passed_thresholds, remaining_seconds, warning_message
 from appliance.db import writing
 from appliance.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
@@ -176,7 +176,9 @@ class Sessions:
         ended = []
         for session_id in due:
             with writing():
-                session = self._load(session_id)
+                session = self._load(session_id, skip_locked=True)
+                if session is None:
+                    continue   # another process is ending it
                 if self._expire_if_due(session, now):
                     ended.append(session)
                 elif session.statut == EN_ATTENTE and session.created_at <= stale:
@@ -187,10 +189,12 @@ class Sessions:
     def process_due(self, session_ids):
         """The timekeeper's work for sessions whose next moment has come: end those past their
         deadline, warn the others. One query and one transaction for the whole batch; returns the
-        sessions as they now are."""
+        sessions as they now are, without those another process was working on at that moment."""
         now = self.now()
         with writing():
-            sessions = list(self._with_relations().where(Session.id.in_(list(session_ids))))
+            # Rows another process is working on are left to it (it warns or ends them once).
+            sessions = list(db.locked(self._with_relations().where(Session.id.in_(list(session_ids))),
+                                      Session, skip=True))
             for session in sessions:
                 if not self._expire_if_due(session, now):
                     self._warn(session, now)

@@ -6,6 +6,8 @@ poste are turned into the wire messages its kiosks hear (docs/kiosk.md describes
 """
 import json
 
+import gevent
+
 from appliance import db, events
 from appliance.clock import iso
 from appliance.errors import AppError
@@ -44,11 +46,13 @@ class KioskEndpoint:
                          events.SESSION_ENDED)
         events.subscribe(self._on_token_changed, events.KIOSK_TOKEN_CHANGED)
         events.subscribe(self._on_library_changed, events.LIBRARY_CHANGED)
+        events.subscribe(self._on_resync, events.RESYNC)
 
     def stop(self):
         events.unsubscribe(self._on_fact)
         events.unsubscribe(self._on_token_changed)
         events.unsubscribe(self._on_library_changed)
+        events.unsubscribe(self._on_resync)
 
     def _on_fact(self, kind, fact):
         sockets = self.sockets.get(fact['poste_id'])
@@ -64,12 +68,22 @@ class KioskEndpoint:
 
     def _on_library_changed(self, kind, fact):
         # A new name or home page: every kiosk hears it at once, in a `sync` (its view changed).
-        for poste_id in list(self.sockets.by_key):
-            poste, running = self.desk.poste_state(poste_id)
-            if poste is not None:
-                message = self._sync(poste, running, library=fact)
+        gevent.spawn(self._sync_everyone, fact)
+
+    def _on_resync(self, kind, fact):
+        gevent.spawn(self._sync_everyone)
+
+    def _sync_everyone(self, library=None):
+        """Every kiosk hears the server's view again (the library's settings changed, or facts
+        from other processes may have been missed)."""
+        with db.database.connection_context():
+            for poste_id in list(self.sockets.by_key):
+                poste, running = self.desk.poste_state(poste_id)
                 for socket in self.sockets.get(poste_id):
-                    socket.send(message)
+                    if poste is None:
+                        socket.close(Close.NOT_FOUND, 'poste supprimé')
+                    else:
+                        socket.send(self._sync(poste, running, library=library))
 
     # -- one connection ---------------------------------------------------------------------
 

@@ -26,7 +26,8 @@ class StaffFeed:
         self.greenlet = None
 
     def start(self):
-        events.subscribe(self._on_event, events.POSTE_CHANGED, events.SESSION_CHANGED, events.LOG_WRITTEN)
+        events.subscribe(self._on_event, events.POSTE_CHANGED, events.SESSION_CHANGED, events.LOG_WRITTEN,
+                         events.RESYNC)
         self.greenlet = gevent.spawn(self._broadcast)
 
     def stop(self):
@@ -51,6 +52,8 @@ class StaffFeed:
                 socket.send(message)
 
     def _message(self, kind, payload):
+        if kind == events.RESYNC:   # facts may have been missed: the whole room again
+            return self._hello()
         if kind == events.SESSION_CHANGED:
             return {'event': StaffEvent.SESSION, 'session': payload['session']}
         if kind == events.LOG_WRITTEN:
@@ -75,9 +78,7 @@ class StaffFeed:
             return
         self.sockets.add(None, socket)
         try:
-            with db.database.connection_context():
-                postes = self.desk.room_json()
-            socket.send({'event': StaffEvent.HELLO, 'postes': postes, 'server_time': iso(self.desk.now())})
+            socket.send(self._hello())
             while not socket.closed:
                 text = socket.receive(RECHECK)
                 if text is None:
@@ -92,6 +93,11 @@ class StaffFeed:
             self.sockets.discard(None, socket)
             socket.close()
             socket.wait_closed()
+
+    def _hello(self):
+        with db.database.connection_context():
+            postes = self.desk.room_json()
+        return {'event': StaffEvent.HELLO, 'postes': postes, 'server_time': iso(self.desk.now())}
 
     def _token_valid(self, token):
         try:
