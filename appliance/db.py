@@ -9,8 +9,9 @@ import threading
 import time
 from contextlib import contextmanager
 
-from peewee import DatabaseProxy
+from peewee import DatabaseProxy, InterfaceError, OperationalError
 from playhouse import db_url
+from playhouse.pool import MaxConnectionsExceeded
 from playhouse.migrations import Runner
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), 'migrations')
@@ -29,6 +30,17 @@ _write_lock = threading.RLock()  # gevent's lock once patched: it yields instead
 
 class DatabaseUnavailable(Exception):
     pass
+
+
+# What the database raises when it cannot serve right now (out of reach, every connection busy):
+# the caller may try again, nothing was changed.
+UNAVAILABLE = (OperationalError, InterfaceError, MaxConnectionsExceeded)
+
+
+def first_line(exc):
+    """An exception in one line, for a log that must not fill with tracebacks during an outage."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def bind(url):

@@ -87,6 +87,7 @@ class Scheduler:
         self.daily_jobs = {'purge': (3, self.purge)}   # name -> (local hour, function)
         self.add_daily_job('backup', 2, self.backup)
         self.last_tick = None
+        self.outage = False   # the database was out of reach at the last tick (said once)
         self._last_flush = time.monotonic()
         self.huey.periodic_task(crontab(), name='tick')(self.tick)
         self.consumer = EmbeddedConsumer(self.huey, workers=workers, worker_type='greenlet',
@@ -112,6 +113,15 @@ class Scheduler:
 
     def tick(self):
         self.last_tick = time.monotonic()
+        try:
+            self._tick()
+            self.outage = False
+        except db.UNAVAILABLE as exc:   # everything here is tried again at the next tick
+            if not self.outage:
+                log.warning('scheduler: database unavailable (%s); trying at every tick', db.first_line(exc))
+            self.outage = True
+
+    def _tick(self):
         desk = self.ctx.desk
         with db.database.connection_context():
             desk.expire_due()

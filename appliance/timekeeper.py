@@ -35,6 +35,7 @@ class Timekeeper:
         self.retries = {}     # session id -> times another process held it when it was due
         self.wake = Event()
         self.greenlet = None
+        self.outage = False   # the database was out of reach at the last tick (said once)
 
     def start(self):
         self._load_all()
@@ -83,6 +84,12 @@ class Timekeeper:
             try:
                 with db.database.connection_context():
                     self._tick()
+                self.outage = False
+            except db.UNAVAILABLE as exc:   # the moments stay: they are due again once it is back
+                if not self.outage:
+                    log.warning('timekeeper: database unavailable (%s); trying every second', db.first_line(exc))
+                self.outage = True
+                gevent.sleep(MAX_SLEEP)
             except Exception:  # keep time for everyone else even if one session fails
                 log.exception('timekeeper tick failed')
                 gevent.sleep(MAX_SLEEP)

@@ -60,6 +60,7 @@ def test_a_change_through_one_process_reaches_the_other_within_a_second(pair):
     a.api('POST', f'/api/sessions/{session["id"]}/terminate/', {}, expect=200)
     assert recv_action(ws, 'close_session', timeout=1)['raison'] == 'fermeture_staff'
     assert b.api('GET', f'/api/postes/{poste["id"]}/')['statut'] == 'disponible'
+    assert b.request('GET', '/api/health/')[1]['relay'] == 'ok'
 
 
 @postgresql_only
@@ -193,3 +194,41 @@ def test_a_second_serve_on_the_same_data_or_sqlite_file_stops_with_one_line(live
         assert len(lines) == 1 and 'SQLite serves one process' in lines[0]
     assert live.request('GET', '/api/health/')[0] == 200   # the first one is unharmed
     assert not os.path.exists(os.path.join(live.data_dir, 'autre'))
+
+
+@postgresql_only
+def test_a_box_that_loses_its_database_says_so_and_comes_back(live_server):
+    """The link to a network's central database is cut, then restored: requests get a clear 503
+    meanwhile (never a 500), health says what is down, and everything works again after."""
+    import psycopg
+    base = support.postgres_url().split('?')[0]
+    name = f'pp_cut_{os.getpid()}'
+    admin_url = base.rsplit('/', 1)[0] + '/postgres'
+
+    def sql(*statements):
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            for statement in statements:
+                conn.execute(statement)
+
+    sql(f'DROP DATABASE IF EXISTS {name}', f'CREATE DATABASE {name}')
+    try:
+        server = live_server(DATABASE_URL=base.rsplit('/', 1)[0] + f'/{name}')
+        poste = server.make_poste()
+        token = server.admin_token()
+        sql(f'ALTER DATABASE {name} ALLOW_CONNECTIONS false',
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+        status, body = server.request('GET', f'/api/postes/{poste["id"]}/', token=token)
+        assert status == 503 and body['detail'].startswith('Base de données injoignable')
+        status, health = server.request('GET', '/api/health/')
+        assert status == 503 and health['database'] == 'down'
+        sql(f'ALTER DATABASE {name} ALLOW_CONNECTIONS true')
+        deadline = time.monotonic() + 20
+        while server.request('GET', '/api/health/')[0] != 200:
+            assert time.monotonic() < deadline, server.request('GET', '/api/health/')
+            time.sleep(0.5)
+        assert server.request('GET', f'/api/postes/{poste["id"]}/', token=token)[0] == 200
+        assert 'Traceback' not in server.output()
+    finally:
+        sql(f'ALTER DATABASE {name} ALLOW_CONNECTIONS true',
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'",
+            f'DROP DATABASE IF EXISTS {name}')

@@ -9,6 +9,7 @@ import logging
 import bottle
 from bottle import request, response
 
+from appliance import db
 from appliance.errors import (AppError, Forbidden, Invalid, NotFound, TooLarge, Unauthorized,
                               UnsupportedMediaType)
 
@@ -42,6 +43,13 @@ def json_api(callback):
             result = exc.to_json()
         except bottle.HTTPResponse:
             raise
+        except db.UNAVAILABLE as exc:
+            # The database is out of reach (a network's central PostgreSQL behind a cut link), or
+            # every connection is busy: the client may try again; nothing was changed.
+            log.warning('database unavailable on %s %s: %s', request.method, request.path, db.first_line(exc))
+            response.status = 503
+            response.set_header('Retry-After', '5')
+            result = {'detail': 'Base de données injoignable : réessayez dans un instant.'}
         except Exception:
             log.exception('unexpected error on %s %s', request.method, request.path)
             response.status = 500

@@ -26,6 +26,8 @@ def routes(app, ctx):
     def health():
         checks = {'database': 'ok' if db.ping() else 'down',
                   'scheduler': scheduler_state(ctx)}
+        if ctx.relay is not None:   # several processes on PostgreSQL: do we hear the others?
+            checks['relay'] = 'ok' if ctx.relay.listening else 'down'
         if checks['database'] == 'ok':
             checks['backup'] = freshness(ctx.clock.now())   # "none" on a new box is no failure
         healthy = all(value in ('ok', 'none') for value in checks.values())
