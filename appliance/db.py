@@ -110,6 +110,20 @@ def writing():
             callback()
 
 
+@contextmanager
+def on_demand():
+    """Like database.connection_context(), but the connection is taken at the first query only:
+    a kiosk message that needs no query (most heartbeats) costs none, and a write that waits for
+    the write lock waits without holding one (hundreds of kiosks reconnecting at once after a
+    restart would otherwise hold every pooled connection while they queue). For a greenlet's own
+    unit of work, not inside another connection context."""
+    try:
+        yield
+    finally:
+        if not database.is_closed() and not database._state.ctx:   # ctx: an enclosing context
+            database.close()
+
+
 def in_transaction():
     return bool(getattr(_local, 'depth', 0))
 

@@ -97,7 +97,7 @@ class KioskEndpoint:
             return
         self.sockets.add(poste.id, socket)
         try:
-            with db.database.connection_context():
+            with db.on_demand():
                 self.desk.kiosk_seen(poste, address=source)
                 socket.send(self._sync(*self.desk.poste_state(poste.id)))
             timeout = self.ctx.config.heartbeat_timeout + 30
@@ -107,7 +107,7 @@ class KioskEndpoint:
                     socket.close(Close.GOING_AWAY, 'silence')  # no heartbeat for too long: a dead peer
                 if text is None or text is SILENCE:
                     break
-                with db.database.connection_context():
+                with db.on_demand():
                     self._message(socket, poste, text, source)
         finally:
             self.sockets.discard(poste.id, socket)
