@@ -7,7 +7,7 @@ import struct
 import pytest
 
 from tests.browser import expect
-from tests.test_dashboard import PASSWORD, add_account, log_in
+from tests.test_dashboard import add_account, log_in
 
 ROUTES = ['salle', 'nouvelle-session', 'visiteurs', 'visiteurs/nouveau', 'journal', 'statistiques', 'postes',
           'comptes', 'sauvegardes', 'mot-de-passe']
