@@ -187,14 +187,25 @@ def recv_json(ws, timeout=5):
     return json.loads(ws.recv())
 
 
-def recv_action(ws, action, timeout=5):
-    """The next message with this action, skipping `sync` messages that may come first."""
+def recv_first(ws, wanted, timeout=5, skippable=lambda message: True):
+    """The next message for which `wanted(message)` is true; those before it must be skippable."""
     deadline = time.monotonic() + timeout
     while True:
         message = recv_json(ws, max(0.01, deadline - time.monotonic()))
-        if message.get('action') == action:
+        if wanted(message):
             return message
-        assert message.get('action') == 'sync', message
+        assert skippable(message), message
+
+
+def recv_action(ws, action, timeout=5):
+    """A kiosk's next message with this action, skipping `sync` messages that may come first."""
+    return recv_first(ws, lambda m: m.get('action') == action, timeout,
+                      skippable=lambda m: m.get('action') == 'sync')
+
+
+def recv_event(ws, event, timeout=5):
+    """A staff feed's next message of this event, whatever comes before it."""
+    return recv_first(ws, lambda m: m.get('event') == event, timeout)
 
 
 def nothing_within(ws, seconds):

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from tests import support
-from tests.live import free_port, kiosk, nothing_within, recv_action, recv_json, ws_connect
+from tests.live import free_port, kiosk, nothing_within, recv_action, recv_event, recv_json, ws_connect
 
 postgresql_only = pytest.mark.skipif(support.postgres_url() is None,
                                      reason='several processes need PostgreSQL (DATABASE_URL)')
@@ -31,14 +31,6 @@ def staff_feed(server):
     return ws
 
 
-def next_event(ws, event, timeout=5):
-    deadline = time.monotonic() + timeout
-    while True:
-        message = recv_json(ws, max(0.01, deadline - time.monotonic()))
-        if message.get('event') == event:
-            return message
-
-
 @postgresql_only
 def test_a_change_through_one_process_reaches_the_other_within_a_second(pair):
     a, b = pair
@@ -52,7 +44,7 @@ def test_a_change_through_one_process_reaches_the_other_within_a_second(pair):
     assert recv_action(ws, 'session_started', timeout=1)['session']['id'] == session['id']
     a.api('POST', f'/api/sessions/{session["id"]}/add-time/', {'minutes': 5}, expect=200)
     assert recv_action(ws, 'add_time', timeout=1)['seconds'] == 300
-    assert next_event(feed, 'session', timeout=1)['session']['id'] == session['id']
+    assert recv_event(feed, 'session', timeout=1)['session']['id'] == session['id']
     assert time.monotonic() - began < 3
     # B's own view (its room in memory) follows too.
     shown = b.api('GET', f'/api/postes/{poste["id"]}/')
