@@ -30,13 +30,12 @@ def _import_jwt():
 
 jwt = _import_jwt()
 
-from appliance import audit, events
+from appliance import audit, db, events
 from appliance.clock import epoch_seconds
-from appliance import db
 from appliance.db import writing
-from appliance.errors import RateLimited, Unauthorized
+from appliance.errors import Invalid, RateLimited, Unauthorized
 from appliance.models import AuthSession, Compte
-from appliance.throttle import Throttle
+from appliance.throttle import Backoff, Throttle
 
 ALGORITHM = 'HS256'
 BCRYPT_ROUNDS = 12
@@ -90,9 +89,12 @@ class Authenticator:
     def __init__(self, config, clock):
         self.config = config
         self.clock = clock
-        # 5 failures in 15 min lock a username for 15 min; a source address gets 20.
-        self.by_username = Throttle(limit=5, window=900, lockout=900, clock=clock)
+        # Failed logins slow down the pair (username, source address) that fails: the librarian
+        # at the desk logs in while someone elsewhere guesses the same username. A source address
+        # trying many usernames meets a ceiling: 20 failures in 15 min lock it for 15 min.
+        self.by_pair = Backoff(clock)
         self.by_address = Throttle(limit=20, window=900, lockout=900, clock=clock)
+        self.password_checks = Backoff(clock)   # the current password, when changing it
         # Login id -> its live Compte, so a request costs no query. Every change of a login or an
         # account calls forget(), which other processes on the same database hear of too.
         self._live = {}
@@ -104,22 +106,26 @@ class Authenticator:
 
     def login(self, username, password, ip):
         """Returns (compte, access, refresh). Raises RateLimited or Unauthorized."""
-        username_key = username.strip().lower()
-        wait = max(self.by_username.retry_after(username_key), self.by_address.retry_after(ip))
+        pair = (username.strip().lower(), ip)
+        wait = max(self.by_pair.retry_after(pair), self.by_address.retry_after(ip))
         if wait:
             raise RateLimited(wait)
         compte = Compte.get_or_none(Compte.username == username.strip())
         ok = check_password(password, compte.password_hash if compte else _dummy_hash())
         now = self.clock.now()
         if not ok or not compte.is_active:
-            self.by_username.failure(username_key)
+            self.by_pair.failure(pair)
             self.by_address.failure(ip)
+            # What was typed is not kept: an unknown username may well be a password typed in the
+            # wrong field. Only the name of an existing account is written down.
+            if compte is None:
+                details, metadata = 'Échec de connexion : identifiant inconnu.', {'identifiant_inconnu': True}
+            else:
+                details, metadata = f'Échec de connexion au compte {compte.username}.', {'username': compte.username}
             with writing():
-                audit.record('echec_connexion', now=now, ip=ip,
-                             details="Échec de connexion d'un compte du personnel.",
-                             metadata={'username': username[:150]})
+                audit.record('echec_connexion', now=now, ip=ip, details=details, metadata=metadata)
             raise Unauthorized('Identifiants invalides.')
-        self.by_username.reset(username_key)
+        self.by_pair.reset(pair)
         with writing():
             compte.last_login = now
             compte.save(only=[Compte.last_login])
@@ -127,6 +133,25 @@ class Authenticator:
             audit.record('connexion_staff', now=now, operateur=compte, ip=ip,
                          details=f'Connexion de {compte.username}.')
         return compte, access, refresh
+
+    def check_current_password(self, compte, password, ip):
+        """Before a password change: Invalid when `password` is not the account's current one, and
+        the same growing wait as logins for repeated failures (a stolen access token must not
+        become a free password-guessing oracle)."""
+        key = (compte.id, ip)
+        wait = max(self.password_checks.retry_after(key), self.by_address.retry_after(ip))
+        if wait:
+            raise RateLimited(wait)
+        if not check_password(password, compte.password_hash):
+            self.password_checks.failure(key)
+            self.by_address.failure(ip)
+            with writing():
+                audit.record('echec_connexion', now=self.clock.now(), operateur=compte, ip=ip,
+                             details=f'Mot de passe actuel incorrect lors d’un changement de mot de passe '
+                                     f'({compte.username}).',
+                             metadata={'username': compte.username, 'changement_mot_de_passe': True})
+            raise Invalid({'old_password': ['Mot de passe actuel incorrect.']})
+        self.password_checks.reset(key)
 
     def refresh(self, token):
         claims = self._decode(token, 'refresh')
@@ -172,7 +197,8 @@ class Authenticator:
         """Drop what is remembered of this account's logins (it changed, or a login ended).
 
         Dropped now and again after the commit, so a request reading in between cannot keep the
-        state from before the change."""
+        state from before the change. Every staff feed (of this process, and of the others on the
+        same database) hears of it too, and closes the sockets whose login no longer holds."""
         self._drop(compte_id)
         db.on_commit(lambda: self._drop(compte_id))
         events.publish(events.LOGIN_CHANGED, compte_id=compte_id)
@@ -199,6 +225,11 @@ class Authenticator:
                 self._live.clear()
             self._live[claims['sid']] = compte
         return compte
+
+    def seconds_left(self, access_token):
+        """How long an access token that authenticate() accepted stays valid, in seconds."""
+        claims = self._decode(access_token, 'access')
+        return claims['exp'] - epoch_seconds(self.clock.now())
 
     def verify(self, token):
         """Any valid, unrevoked token (access or refresh), for /api/token/verify/."""

@@ -1,4 +1,5 @@
-"""Failure counting for brute-force protection (logins, access codes). In memory: one process."""
+"""Failure counting for brute-force protection (logins, passwords, access codes). In memory: one
+process."""
 import math
 from collections import deque
 
@@ -45,3 +46,51 @@ class Throttle:
             del self._failures[key]
         for key in [k for k, until in self._locked.items() if until <= now]:
             del self._locked[key]
+
+
+class Backoff:
+    """A growing wait after repeated failures for one key: the first `free` failures cost nothing
+    (typing mistakes), then each failure doubles the wait before the next try, from `first` up to
+    `longest` seconds. A key is forgotten `forget_after` seconds after its last failure, or on
+    success. Unlike a lockout, nobody can be shut out for long by someone else's failures: keys are
+    chosen so that they are the failing party's own (a username *and* a source address)."""
+
+    def __init__(self, clock, free=3, first=5, longest=900, forget_after=3600, max_keys=10000):
+        self.clock = clock
+        self.free, self.first, self.longest = free, first, longest
+        self.forget_after, self.max_keys = forget_after, max_keys
+        self._keys = {}   # key -> (failures, monotonic time of the last one)
+
+    def wait(self, failures):
+        """Seconds to wait after `failures` failures in a row."""
+        if failures < self.free:
+            return 0
+        return min(self.longest, self.first * 2 ** min(failures - self.free, 20))
+
+    def retry_after(self, key):
+        """Seconds until `key` may try again; 0 when it may try now."""
+        entry = self._keys.get(key)
+        if entry is None:
+            return 0
+        failures, last = entry
+        elapsed = self.clock.monotonic() - last
+        if elapsed >= self.forget_after:
+            del self._keys[key]
+            return 0
+        return max(0, math.ceil(self.wait(failures) - elapsed))
+
+    def failure(self, key):
+        now = self.clock.monotonic()
+        failures, last = self._keys.get(key, (0, now))
+        if now - last >= self.forget_after:
+            failures = 0
+        self._keys[key] = (failures + 1, now)
+        if len(self._keys) > self.max_keys:
+            for old in [k for k, (_, t) in self._keys.items() if now - t >= self.forget_after]:
+                del self._keys[old]
+            if len(self._keys) > self.max_keys:   # a flood of fresh keys: keep the newest half
+                for old in sorted(self._keys, key=lambda k: self._keys[k][1])[:len(self._keys) // 2]:
+                    del self._keys[old]
+
+    def reset(self, key):
+        self._keys.pop(key, None)

@@ -1,5 +1,7 @@
 """Authentication: tokens, refresh rotation, logout revocation, lockout, roles."""
+from appliance import db
 from appliance.clock import FakeClock
+from appliance.models import Log
 from tests.support import PASSWORD, log_actions
 
 
@@ -41,23 +43,77 @@ def test_missing_fields_are_400_per_field(client):
     assert set(response.json['errors']) == {'username', 'password'}
 
 
-def test_lockout_after_repeated_failures(client, staff):
-    for _ in range(5):
-        assert client.post('/api/token/', {'username': 'bibliothecaire', 'password': 'x'}).status == 401
-    locked = client.post('/api/token/', {'username': 'bibliothecaire', 'password': PASSWORD})
-    assert locked.status == 429
-    assert int(locked.headers['Retry-After']) > 0
-    # Another account from the same address still works.
-    from tests.support import make_compte
-    make_compte('autre')
-    assert client.post('/api/token/', {'username': 'autre', 'password': PASSWORD}).status == 200
+ATTACKER, DESK = '10.0.0.66', '10.0.0.5'
 
 
-def test_lockout_ends(client, ctx, staff):
-    for _ in range(5):
-        client.post('/api/token/', {'username': 'bibliothecaire', 'password': 'x'})
+def login(client, username, password, address):
+    return client.post('/api/token/', {'username': username, 'password': password}, remote_addr=address)
+
+
+def test_failures_slow_the_failing_pair_with_a_growing_wait(client, ctx, admin):
+    for _ in range(3):   # typing mistakes cost nothing
+        assert login(client, 'admin', 'mauvais', ATTACKER).status == 401
+    waits = []
+    for _ in range(4):
+        slowed = login(client, 'admin', PASSWORD, ATTACKER)   # even the right password waits
+        assert slowed.status == 429 and slowed.json['detail']
+        waits.append(int(slowed.headers['Retry-After']))
+        ctx.clock.advance(waits[-1])
+        assert login(client, 'admin', 'mauvais', ATTACKER).status == 401
+    assert waits == [5, 10, 20, 40]
+    ctx.clock.advance(80)
+    assert login(client, 'admin', PASSWORD, ATTACKER).status == 200   # the wait ends; success resets
+    for _ in range(3):
+        assert login(client, 'admin', 'mauvais', ATTACKER).status == 401
+
+
+def test_an_attack_on_admin_does_not_lock_the_librarian_at_the_desk_out(client, ctx, admin):
+    for _ in range(12):
+        login(client, 'admin', 'devine', ATTACKER)
+        ctx.clock.advance(1)
+    assert login(client, 'admin', PASSWORD, ATTACKER).status == 429
+    assert login(client, 'admin', PASSWORD, DESK).status == 200
+    assert login(client, 'ADMIN ', 'devine', ATTACKER).status == 429   # the same username, typed otherwise
+
+
+def test_one_address_trying_many_usernames_meets_a_ceiling(client, ctx, staff):
+    for n in range(20):
+        assert login(client, f'nom{n}', 'devine', ATTACKER).status == 401
+    ceiling = login(client, 'bibliothecaire', PASSWORD, ATTACKER)
+    assert ceiling.status == 429 and int(ceiling.headers['Retry-After']) > 800
+    assert login(client, 'bibliothecaire', PASSWORD, DESK).status == 200
     ctx.clock.advance(901)
-    assert client.post('/api/token/', {'username': 'bibliothecaire', 'password': PASSWORD}).status == 200
+    assert login(client, 'bibliothecaire', PASSWORD, ATTACKER).status == 200
+
+
+def test_failed_logins_keep_no_typed_secret_in_the_audit_log(client, staff):
+    typed = 'Secret-Tape-Dans-Le-Mauvais-Champ'
+    assert login(client, typed, 'autre chose', ATTACKER).status == 401
+    assert login(client, 'bibliothecaire', typed, ATTACKER).status == 401
+    with db.database.connection_context():
+        entries = list(Log.select().where(Log.action == 'echec_connexion').order_by(Log.id))
+    assert len(entries) == 2
+    for entry in entries:
+        stored = entry.details + entry.metadata + entry.operateur + entry.utilisateur_nom
+        assert typed.lower() not in stored.lower() and 'autre chose' not in stored
+        assert entry.ip_address == ATTACKER
+    assert entries[0].metadata_dict == {'identifiant_inconnu': True} and 'inconnu' in entries[0].details
+    assert entries[1].metadata_dict == {'username': 'bibliothecaire'} and 'bibliothecaire' in entries[1].details
+
+
+def test_changing_password_is_throttled_too(client, ctx, staff):
+    token = login(client, 'bibliothecaire', PASSWORD, DESK).json['access']
+    change = {'old_password': 'pas-le-bon-mot', 'new_password': 'Un-nouveau-mot-de-passe-7'}
+    for _ in range(3):
+        answer = client.post('/api/auth/change-password/', change, token=token, remote_addr=DESK)
+        assert answer.status == 400 and list(answer.json['errors']) == ['old_password']
+    slowed = client.post('/api/auth/change-password/', {**change, 'old_password': PASSWORD}, token=token,
+                         remote_addr=DESK)
+    assert slowed.status == 429 and int(slowed.headers['Retry-After']) == 5
+    ctx.clock.advance(5)
+    done = client.post('/api/auth/change-password/', {**change, 'old_password': PASSWORD}, token=token,
+                       remote_addr=DESK)
+    assert done.status == 204
 
 
 def test_refresh_rotates_and_old_refresh_is_revoked(client, staff):

@@ -4,8 +4,6 @@ from appliance.api.declared import PUBLIC, STAFF
 from appliance.api.http import client_ip
 from appliance.api.validation import Password, Text
 from appliance.clock import iso
-from appliance.auth import check_password
-from appliance.errors import Invalid
 
 CREDENTIALS = {'username': Text(150, blank=False, required=True), 'password': Password(required=True)}
 REFRESH = {'refresh': Text(4096, blank=False, required=True)}
@@ -59,8 +57,7 @@ def routes(app, ctx):
     @app.post('/api/auth/change-password/', auth=STAFF, body=CHANGE_PASSWORD, status=204,
               summary='Changer son mot de passe')
     def change_password(compte, data):
-        if not check_password(data['old_password'], compte.password_hash):
-            raise Invalid({'old_password': ['Mot de passe actuel incorrect.']})
+        ctx.authenticator.check_current_password(compte, data['old_password'], client_ip())
         accounts.update(compte, {'password': data['new_password']}, now=ctx.clock.now(),
                         authenticator=ctx.authenticator, data_dir=ctx.config.data_dir,
                         operateur=compte, ip=client_ip())
