@@ -98,7 +98,7 @@ def _is_last_admin(compte):
 
 def ensure_initial_admin(data_dir, now):
     """First start with no account: create `admin` with a random password, kept in a 0600 file
-    until it is changed. Returns the password, or None when an account already exists."""
+    until it is changed. Returns that file's path, or None when an account already exists."""
     if Compte.select().exists():
         return None
     password = secrets.token_urlsafe(12)
@@ -107,7 +107,7 @@ def ensure_initial_admin(data_dir, now):
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, 'w', encoding='utf-8') as f:
         f.write(password + '\n')
-    return password
+    return path
 
 
 def has_initial_password(data_dir, compte):

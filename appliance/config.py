@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 KIOSK_AUTH_MODES = ('token', 'ip')
+MIN_SECRET_KEY_LENGTH = 32
 
 
 class ConfigError(Exception):
@@ -62,6 +63,14 @@ class Config:
     refresh_token_lifetime: int = 86400
     pending_code_ttl: int = 3600
     metrics_token: str = field(default='', repr=False)
+    tls_cert: str = ''
+    tls_key: str = ''
+    trusted_proxies: tuple = ()
+    header_timeout: int = 10
+
+    @property
+    def tls(self):
+        return bool(self.tls_cert)
 
     @property
     def photos_dir(self):
@@ -79,11 +88,13 @@ class Config:
         get = _Reader(env)
 
         data_dir = os.path.abspath(get.str('DATA_DIR', './data'))
-        os.makedirs(data_dir, exist_ok=True)
+        # Visitors' data, the secret and the backups: readable by the service's account only.
+        os.makedirs(data_dir, mode=0o700, exist_ok=True)
+        tls_cert, tls_key = _tls_files(get)
         return cls(
             data_dir=data_dir,
             database_url=_database_url(env, data_dir),
-            secret_key=get.str('SECRET_KEY', '') or _stored_secret_key(data_dir),
+            secret_key=_secret_key(get, data_dir),
             debug=get.bool('DEBUG', False),
             allowed_hosts=get.list('ALLOWED_HOSTS', '*'),
             cors_allowed_origins=get.list('CORS_ALLOWED_ORIGINS', ''),
@@ -96,10 +107,14 @@ class Config:
             backup_keep=get.int('BACKUP_KEEP', 14, minimum=1),
             backup_passphrase=get.str('BACKUP_PASSPHRASE', ''),
             log_file=get.str('LOG_FILE', ''),
-            access_token_lifetime=get.int('ACCESS_TOKEN_LIFETIME', 900, minimum=30),
+            access_token_lifetime=get.int('ACCESS_TOKEN_LIFETIME', 900, minimum=5),
             refresh_token_lifetime=get.int('REFRESH_TOKEN_LIFETIME', 86400, minimum=60),
             pending_code_ttl=get.int('PENDING_CODE_TTL', 3600, minimum=60),
             metrics_token=get.str('METRICS_TOKEN', ''),
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            trusted_proxies=get.list('TRUSTED_PROXIES', ''),
+            header_timeout=get.int('HEADER_TIMEOUT', 10, minimum=1),
         )
 
 
@@ -175,6 +190,30 @@ def _database_url(env, data_dir):
             raise ConfigError(f'DB_PORT: expected a port number, got {port!r}')
         return f'postgresql://{auth}{host}:{port}/{quote(env["POSTGRES_DB"], safe="")}'
     return 'sqlite:///' + os.path.join(data_dir, 'poste_public.db')
+
+
+def _secret_key(get, data_dir):
+    key = get.str('SECRET_KEY', '')
+    if not key:
+        return _stored_secret_key(data_dir)
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        # A short key can be guessed offline from one token, and then any token forged.
+        raise ConfigError(f'SECRET_KEY: must be at least {MIN_SECRET_KEY_LENGTH} characters, '
+                          f'got {len(key)} (or leave it unset: one is generated in DATA_DIR)')
+    return key
+
+
+def _tls_files(get):
+    """(TLS_CERT, TLS_KEY): both set, to readable files, or neither."""
+    cert, key = get.str('TLS_CERT', ''), get.str('TLS_KEY', '')
+    if bool(cert) != bool(key):
+        missing = 'TLS_KEY' if cert else 'TLS_CERT'
+        raise ConfigError(f'{missing}: must be set together with {"TLS_CERT" if cert else "TLS_KEY"} '
+                          '(the server certificate and its private key, PEM files)')
+    for name, path in (('TLS_CERT', cert), ('TLS_KEY', key)):
+        if path and not os.access(path, os.R_OK):
+            raise ConfigError(f'{name}: cannot read {path!r}')
+    return (os.path.abspath(cert), os.path.abspath(key)) if cert else ('', '')
 
 
 def _stored_secret_key(data_dir):

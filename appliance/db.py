@@ -52,7 +52,7 @@ def bind(url):
     if scheme == 'sqlite':
         path = url[len('sqlite:///'):]
         if path and path != ':memory:':
-            os.makedirs(os.path.dirname(os.path.abspath(path)) or '.', exist_ok=True)
+            create_private_file(path)
         kwargs['pragmas'] = SQLITE_PRAGMAS
         scheme = 'sqlite+pool'
     elif scheme in ('postgres', 'postgresql', 'postgresext'):
@@ -61,6 +61,18 @@ def bind(url):
     real = db_url.connect(f'{scheme}:{rest}', **kwargs)
     database.initialize(real)
     return real
+
+
+def create_private_file(path):
+    """Create a SQLite file (and its folder) readable by this account only, unless it exists: SQLite
+    gives its -wal and -shm files the database file's mode, and would create it 0644 itself."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def is_sqlite():

@@ -83,7 +83,9 @@ def claim_daily_job(name, hour, now):
 class Scheduler:
     def __init__(self, ctx, workers=2):
         self.ctx = ctx
-        self.huey = SqliteHuey('poste-public', filename=os.path.join(ctx.config.data_dir, 'scheduler.db'))
+        store = os.path.join(ctx.config.data_dir, 'scheduler.db')
+        db.create_private_file(store)
+        self.huey = SqliteHuey('poste-public', filename=store)
         self.daily_jobs = {'purge': (3, self.purge)}   # name -> (local hour, function)
         self.add_daily_job('backup', 2, self.backup)
         self.last_tick = None

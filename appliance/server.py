@@ -7,28 +7,27 @@ import gc
 import logging
 import os
 import signal
-import socket
-import time
 
 import bottle
 import gevent
 from bottle import request, response
-from geventwebsocket.handler import WebSocketHandler
 from gevent.event import Event
-from gevent.pywsgi import WSGIServer
 
 from appliance import accounts, api, db, events, relay, systemd
 from appliance.api.declared import PUBLIC, Declared, Name
 from appliance.api.http import dumps, json_api
 from appliance.context import Context
+from appliance.gate import Gate
 from appliance.scheduler import Scheduler
 from appliance.timekeeper import Timekeeper
+from appliance.transport import make_server
 from appliance.ws import Hub
 
 log = logging.getLogger('appliance')
-request_log = logging.getLogger('appliance.requests')
 
-STATIC_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'static')
+# The dashboard and the kiosk page, inside the package: an installed copy carries the repository's
+# static/ folder there (setup.py), and in a checkout appliance/static is a link to that folder.
+STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'static')
 SECURITY_HEADERS = {
     'X-Content-Type-Options': 'nosniff',
     'X-Frame-Options': 'DENY',
@@ -75,11 +74,7 @@ def create_app(ctx):
                 target.set_header(name, value)
 
     @app.hook('before_request')
-    def check_host_and_preflight():
-        if '*' not in config.allowed_hosts:
-            host = request.get_header('Host', '').rsplit(':', 1)[0].strip('[]').lower()
-            if host not in config.allowed_hosts:
-                raise bottle.HTTPError(400, 'Hôte non autorisé.')
+    def preflight():
         if request.method == 'OPTIONS':
             # CORS preflight, answered before routing so unknown paths stay 404.
             preflight = bottle.HTTPResponse(status=204)
@@ -124,28 +119,8 @@ def create_app(ctx):
 
     for route in app.routes:
         route.prepare()   # apply the plugins now: a route that does not declare itself stops the start
-    return app if ctx.hub is None else ctx.hub.wrap(app)
-
-
-class Handler(WebSocketHandler):
-    """gevent-websocket's handler with TCP_NODELAY and a request log line without query strings
-    (they may carry a search term or a token). pywsgi writes headers and body separately: without
-    TCP_NODELAY each response on a kept-alive connection waits for the client's delayed ACK (40 ms)."""
-
-    def handle(self):
-        try:
-            self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass
-        super().handle()
-
-    def log_request(self):
-        if not request_log.isEnabledFor(logging.INFO):
-            return
-        path = (self.path or '').split('?', 1)[0]
-        status = (self._orig_status or self.status or '-').split(' ')[0]
-        elapsed = (time.time() - self.time_start) * 1000 if self.time_start else 0
-        request_log.info('%s %s %s %.1fms', self.command, path, status, elapsed)
+    # Unreadable bytes and foreign Host headers are refused in front of everything (gate.py).
+    return Gate(app if ctx.hub is None else ctx.hub.wrap(app), config.allowed_hosts)
 
 
 def prepare(config):
@@ -157,14 +132,14 @@ def prepare(config):
         log.info('migrations applied: %s', ', '.join(applied))
     ctx = Context(config)
     with db.database.connection_context():
-        password = accounts.ensure_initial_admin(config.data_dir, ctx.clock.now())
-    if password:
+        password_file = accounts.ensure_initial_admin(config.data_dir, ctx.clock.now())
+    if password_file:
+        # The password itself goes to its 0600 file only: the console may end up in the system
+        # journal, readable by more people than the box's administrator.
         print('=' * 64)
-        print('Premier démarrage : compte administrateur créé.')
-        print('  identifiant : admin')
-        print(f'  mot de passe : {password}')
-        print(f'  (aussi dans {os.path.join(config.data_dir, accounts.INITIAL_PASSWORD_FILE)} '
-              'jusqu’à ce qu’il soit changé)')
+        print('Premier démarrage : compte administrateur « admin » créé.')
+        print(f'  Son mot de passe est dans {password_file}')
+        print('  (lisible par ce compte seulement), jusqu’à ce qu’il soit changé.')
         print('=' * 64, flush=True)
     return ctx
 
@@ -194,8 +169,7 @@ def serve(config, host='0.0.0.0', port=8000):
         ended = ctx.desk.expire_due()  # what ran out while the box was off
     if ended:
         log.info('%d session(s) ended while the appliance was stopped', len(ended))
-    server = WSGIServer((host, port), app, handler_class=Handler, log=request_log,
-                        error_log=logging.getLogger('appliance.server'))
+    server = make_server(config, host, port, app)
     server.start()
     ctx.hub.start()
     ctx.timekeeper = Timekeeper(ctx.desk, ctx.metrics)
@@ -233,6 +207,7 @@ def serve(config, host='0.0.0.0', port=8000):
     gevent.signal_handler(signal.SIGTERM, on_signal, signal.SIGTERM)
     gevent.signal_handler(signal.SIGINT, on_signal, signal.SIGINT)
     systemd.notify('READY=1')
-    print(f'Poste Public : http://{host}:{server.server_port}/', flush=True)
+    scheme = 'https' if config.tls else 'http'
+    print(f'Poste Public : {scheme}://{host}:{server.server_port}/', flush=True)
     stopped.wait()
     return 0

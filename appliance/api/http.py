@@ -83,7 +83,26 @@ def body():
         raise Invalid({}, detail='JSON invalide.') from None
     if not isinstance(data, dict):
         raise Invalid({}, detail='Le corps doit être un objet JSON.')
+    if contains_nul(data):
+        # PostgreSQL refuses NUL in text where SQLite stores it: refused here, on both engines.
+        raise Invalid({}, detail='Caractère nul (\\u0000) interdit dans le JSON.')
     return data
+
+
+def contains_nul(value):
+    """True when a NUL character is in any string (keys included) of a parsed JSON value."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if '\x00' in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def client_ip():

@@ -10,6 +10,9 @@ from appliance.errors import Invalid
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
+# Far enough either way for any real question; the arithmetic on local days near year 1 or 9999
+# would overflow.
+EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
 
 
 def date_param(name, default):
@@ -17,9 +20,12 @@ def date_param(name, default):
     if not raw:
         return default
     try:
-        return date.fromisoformat(raw)
+        value = date.fromisoformat(raw)
     except ValueError:
         raise Invalid({name: ['Date invalide : utilisez AAAA-MM-JJ.']}) from None
+    if not EARLIEST <= value <= LATEST:
+        raise Invalid({name: [f'Date hors limites : entre {EARLIEST:%d/%m/%Y} et {LATEST:%d/%m/%Y}.']})
+    return value
 
 
 def period(now):

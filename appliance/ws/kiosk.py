@@ -135,7 +135,7 @@ class KioskEndpoint:
     def _message(self, socket, poste, text, source):
         try:
             message = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):   # RecursionError: [[[[…]]]] nested too deep
             message = None
         if not isinstance(message, dict) or not isinstance(message.get('type'), str):
             socket.send({'action': Action.ERROR, 'detail': 'Message invalide : un objet JSON avec "type" est attendu.'})

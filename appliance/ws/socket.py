@@ -3,8 +3,9 @@
 Only one greenlet may write to a socket at a time (two raise ConcurrentObjectUseError): messages,
 pings and the close go through an outbox drained by one writer greenlet, spawned while there is
 something to write (an idle kiosk costs no greenlet but its reader), and every write takes a lock
-(gevent-websocket itself answers pings from the reader). It also limits frame size and closes with
-a real close code (gevent-websocket's own close() drops it).
+(gevent-websocket itself answers pings from the reader). It also limits the size of a message
+(1009 when it is exceeded) and closes with a real close code (gevent-websocket's own close()
+drops it).
 """
 import json
 import logging
@@ -13,13 +14,15 @@ from collections import deque
 
 import gevent
 from gevent.lock import Semaphore
-from geventwebsocket.exceptions import WebSocketError
+from geventwebsocket.exceptions import ProtocolError, WebSocketError
+from geventwebsocket.websocket import Header
 
 from appliance.protocol import Close
 
 log = logging.getLogger(__name__)
 
-MAX_FRAME_BYTES = 64 * 1024
+MAX_FRAME_BYTES = 64 * 1024        # for one message, whatever the number of its frames
+LINGER_SECONDS, LINGER_BYTES = 2, 16 * 1024 * 1024
 PING_INTERVAL = 20
 
 SILENCE = object()  # what receive() returns when nothing came within its timeout
@@ -37,16 +40,10 @@ class Socket:
         self.too_big = False
         self._outbox = deque()
         self._writer = None
-        raw_read = ws.raw_read
-
-        def limited_read(length):
-            if length > MAX_FRAME_BYTES:
-                self.too_big = True  # gevent-websocket swallows the exception: remember why
-                raise FrameTooLarge(length)
-            return raw_read(length)
-
-        # Checked before the payload is read, so a huge frame never reaches memory.
-        ws.raw_read = limited_read
+        # Frame and message sizes are checked from each frame's header, before its payload is
+        # read: a huge frame, or a message of many frames, never reaches memory.
+        ws.read_frame = self._read_frame
+        self._message_bytes = 0
         # gevent-websocket answers pings and closes from the reading greenlet, while our writer may
         # be writing: every write takes this lock, so frames never interleave.
         raw_write, lock = ws.raw_write, Semaphore()
@@ -56,6 +53,30 @@ class Socket:
                 return raw_write(data)
 
         ws.raw_write = locked_write
+
+    def _read_frame(self):
+        """gevent-websocket's read_frame, with the size limit. Raising FrameTooLarge here (rather
+        than from a read, which the library swallows and answers with a close frame of its own)
+        leaves the socket open for our 1009 close frame."""
+        ws = self.ws
+        header = Header.decode_header(ws.stream)
+        if header.flags:
+            raise ProtocolError
+        if header.opcode in (ws.OPCODE_TEXT, ws.OPCODE_BINARY):
+            self._message_bytes = 0
+        if header.opcode in (ws.OPCODE_TEXT, ws.OPCODE_BINARY, ws.OPCODE_CONTINUATION):
+            self._message_bytes += header.length
+        if header.length > MAX_FRAME_BYTES or self._message_bytes > MAX_FRAME_BYTES:
+            self.too_big = True
+            raise FrameTooLarge(header.length)
+        if not header.length:
+            return header, b''
+        payload = ws.raw_read(header.length)
+        if len(payload) != header.length:
+            raise WebSocketError('Unexpected EOF reading frame payload')
+        if header.mask:
+            payload = header.unmask_payload(payload)
+        return header, payload
 
     def send(self, message):
         """Queue a JSON message; never blocks the caller."""
@@ -101,6 +122,26 @@ class Socket:
         if self._writer is not None:
             self._writer.join(timeout)
             self._writer.kill(block=False)
+        if self.too_big:
+            self._discard_unread()
+
+    def _discard_unread(self):
+        """After a 1009, read and drop what the peer still sends of its message before the socket
+        is closed: closing with unread bytes makes the kernel send a reset, which can destroy
+        the close frame before the peer reads it."""
+        stream = self.ws.stream
+        if stream is None:
+            return
+        dropped = 0
+        try:
+            with gevent.Timeout(LINGER_SECONDS, False):
+                while dropped < LINGER_BYTES:
+                    chunk = stream.handler.socket.recv(65536)
+                    if not chunk:
+                        break
+                    dropped += len(chunk)
+        except OSError:
+            pass
 
     def _queue(self, item):
         self._outbox.append(item)

@@ -1,5 +1,10 @@
 """The staff live feed, /ws/staff/?token=<access token>: every poste, session and log change,
-pushed so that a dashboard never polls. The feed is read-only."""
+pushed so that a dashboard never polls. The feed is read-only.
+
+A feed lives no longer than the login behind it: it is closed with 4401 when its access token
+expires, and as soon as that login is revoked (logout), its account deactivated or deleted, or its
+password changed, whatever the dashboard sends meanwhile. (Its Host is checked by the gate, like
+any request.)"""
 import logging
 
 import gevent
@@ -14,26 +19,40 @@ from appliance.ws.plumbing import Sockets, origin_allowed
 from appliance.ws.socket import SILENCE, Socket
 
 log = logging.getLogger(__name__)
-RECHECK = 60   # seconds between checks that a staff token is still valid
+RECHECK = 60   # seconds between checks that a staff token is still valid, at the longest
 
 
 class StaffFeed:
     def __init__(self, ctx):
         self.ctx = ctx
         self.desk = ctx.desk
-        self.sockets = Sockets()
+        self.sockets = Sockets()    # account id -> its dashboards' sockets
+        self.tokens = {}            # socket -> the access token it connected with
         self.queue = Queue()
         self.greenlet = None
 
     def start(self):
         events.subscribe(self._on_event, events.POSTE_CHANGED, events.SESSION_CHANGED, events.LOG_WRITTEN,
                          events.RESYNC)
+        events.subscribe(self._on_logins_changed, events.LOGIN_CHANGED)
         self.greenlet = gevent.spawn(self._broadcast)
 
     def stop(self):
         events.unsubscribe(self._on_event)
+        events.unsubscribe(self._on_logins_changed)
         if self.greenlet is not None:
             self.greenlet.kill()
+
+    def _on_logins_changed(self, kind, payload):
+        sockets = self.sockets.get(payload['compte_id'])
+        if sockets:
+            gevent.spawn(self._recheck, sockets)   # listeners must not wait on the database
+
+    def _recheck(self, sockets):
+        for socket in sockets:
+            token = self.tokens.get(socket)
+            if token is not None and self._seconds_left(token) is None:
+                socket.close(Close.UNAUTHORIZED, 'connexion révoquée')
 
     def _on_event(self, kind, payload):
         if self.sockets:
@@ -72,25 +91,29 @@ class StaffFeed:
             socket.close(Close.FORBIDDEN, 'origine refusée')
             socket.wait_closed()
             return
-        if not self._token_valid(token):
+        compte = self._compte(token)
+        if compte is None:
             socket.close(Close.UNAUTHORIZED, 'jeton invalide ou expiré')
             socket.wait_closed()
             return
-        self.sockets.add(None, socket)
+        self.sockets.add(compte.id, socket)
+        self.tokens[socket] = token
         try:
             socket.send(self._hello())
             while not socket.closed:
-                text = socket.receive(RECHECK)
+                # Awake at the token's expiry at the latest, whatever the dashboard sends.
+                left = self._seconds_left(token)
+                if left is None:
+                    socket.close(Close.UNAUTHORIZED, 'jeton expiré')
+                    break
+                text = socket.receive(min(RECHECK, max(left, 0.05)))
                 if text is None:
                     break
-                if text is SILENCE:
-                    # The dashboard only listens: meanwhile, make sure its login is still valid.
-                    if not self._token_valid(token):
-                        socket.close(Close.UNAUTHORIZED, 'jeton expiré')
-                elif text.strip() not in ('', 'ping', '{"type":"ping"}'):
+                if text is not SILENCE and text.strip() not in ('', 'ping', '{"type":"ping"}'):
                     socket.send({'event': StaffEvent.ERROR, 'detail': 'Ce flux est en lecture seule.'})
         finally:
-            self.sockets.discard(None, socket)
+            self.sockets.discard(compte.id, socket)
+            self.tokens.pop(socket, None)
             socket.close()
             socket.wait_closed()
 
@@ -99,10 +122,20 @@ class StaffFeed:
             postes = self.desk.room_json()
         return {'event': StaffEvent.HELLO, 'postes': postes, 'server_time': iso(self.desk.now())}
 
-    def _token_valid(self, token):
+    def _compte(self, token):
+        """The account behind a valid access token, or None."""
+        try:
+            with db.database.connection_context():
+                return self.ctx.authenticator.authenticate(token)
+        except AppError:
+            return None
+
+    def _seconds_left(self, token):
+        """Seconds until the token expires, or None when it is no longer valid (expired, revoked,
+        account deactivated or deleted)."""
         try:
             with db.database.connection_context():
                 self.ctx.authenticator.authenticate(token)
-            return True
+                return self.ctx.authenticator.seconds_left(token)
         except AppError:
-            return False
+            return None

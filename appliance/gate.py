@@ -1,0 +1,77 @@
+"""What every request passes before any route or WebSocket endpoint sees it.
+
+Bottle and the endpoints decode headers, the path and the query string as UTF-8 when they read
+them; a byte that is not UTF-8 would then raise in the middle of a handler (an HTML "Critical
+error" page, or a 500). PostgreSQL refuses the NUL character in text, where SQLite stores it: a NUL
+that reached a query would fail on one engine only. So a request whose headers, path or query
+string are not UTF-8, or carry a NUL, is answered 400 here, in the API's JSON error format, and so
+is a Host that ALLOWED_HOSTS does not name. The WebSocket paths get the same answer: the handler
+(transport.py) asks `refusal()` before it accepts an upgrade.
+"""
+import json
+from urllib.parse import unquote_to_bytes
+
+SECURITY_HEADERS = (
+    ('X-Content-Type-Options', 'nosniff'),
+    ('X-Frame-Options', 'DENY'),
+    ('Referrer-Policy', 'no-referrer'),
+)
+
+
+def _utf8(text):
+    """The UTF-8 text behind a WSGI string (WSGI hands bytes over decoded as latin-1), or None."""
+    try:
+        return text.encode('latin-1').decode('utf-8')
+    except UnicodeError:
+        return None
+
+
+def host_name(header):
+    """The host part of a Host header, lower case: "[::1]:8000" -> "::1", "Box.local:80" -> "box.local"."""
+    header = header.strip().lower()
+    if header.startswith('['):
+        return header[1:].split(']', 1)[0]
+    return header.rsplit(':', 1)[0] if header.count(':') == 1 else header
+
+
+class Gate:
+    """WSGI middleware in front of the whole application (REST, pages, WebSockets)."""
+
+    def __init__(self, app, allowed_hosts):
+        self.app = app
+        self.allowed_hosts = None if '*' in allowed_hosts else frozenset(h.lower() for h in allowed_hosts)
+
+    def refusal(self, environ):
+        """Why this request is refused (a French sentence), or None when it may go on."""
+        for key, value in environ.items():
+            if key.startswith('HTTP_') or key in ('CONTENT_TYPE', 'CONTENT_LENGTH'):
+                if not isinstance(value, str):
+                    continue
+                text = _utf8(value)
+                if text is None or '\x00' in text:
+                    return 'En-tête de requête illisible : UTF-8 sans caractère nul attendu.'
+        path = _utf8(environ.get('PATH_INFO', ''))
+        if path is None or '\x00' in path:
+            return 'Chemin illisible : UTF-8 sans caractère nul attendu.'
+        query = environ.get('QUERY_STRING', '')
+        if query:
+            try:
+                raw = unquote_to_bytes(query.encode('latin-1').replace(b'+', b' '))
+                readable = b'\x00' not in raw and raw.decode('utf-8') is not None
+            except UnicodeError:
+                readable = False
+            if not readable:
+                return 'Paramètres de requête illisibles : UTF-8 sans caractère nul attendu.'
+        if self.allowed_hosts is not None:
+            if host_name(environ.get('HTTP_HOST', '')) not in self.allowed_hosts:
+                return 'Hôte non autorisé.'
+        return None
+
+    def __call__(self, environ, start_response):
+        detail = self.refusal(environ)
+        if detail is None:
+            return self.app(environ, start_response)
+        body = json.dumps({'detail': detail}, ensure_ascii=False).encode('utf-8')
+        start_response('400 Bad Request', [('Content-Type', 'application/json; charset=utf-8'),
+                                           ('Content-Length', str(len(body))), *SECURITY_HEADERS])
+        return [body]
