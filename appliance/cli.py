@@ -150,15 +150,23 @@ def cmd_backup(config, args):
         print(result.usb_path)
     if result.usb_problem:
         print(f'poste-public: warning: {result.usb_problem} (the local backup is made)', file=sys.stderr)
+    _advise_encryption(config, service)
     return 0
+
+
+def _advise_encryption(config, service):
+    advice = service.encryption_advice(config)
+    if advice:
+        print(f'poste-public: ATTENTION : {advice}', file=sys.stderr)
 
 
 def cmd_backups(config, args):
     from appliance.backup import service
     progress = TerminalProgress()
     rows = []
+    _advise_encryption(config, service)
     for destination, found in service.catalog(config):
-        verdict = service.check(found.path, config.backup_passphrase, progress)
+        verdict = service.check(found.path, config, progress)
         progress.done()
         local = found.created_at.replace(tzinfo=timezone.utc).astimezone()
         rows.append((f'{local:%d/%m/%Y %H:%M}', f'{found.size / 1_000_000:.1f} Mo'.replace('.', ','),
@@ -186,13 +194,23 @@ def cmd_restore(config, args):
     if not passphrase and sys.stdin.isatty() and os.path.isfile(path) and archive.encrypted(path):
         passphrase = getpass.getpass('Phrase de passe de la sauvegarde : ')
     progress = TerminalProgress()
+    key = archive.mac_key(config.secret_key)
     with db.database.connection_context():
         try:
-            manifest = restore.check(path, passphrase, progress)
+            manifest, authentic = restore.check(path, passphrase, progress, key=key, foreign=args.foreign)
         except (archive.ArchiveError, restore.RestoreError) as exc:
-            raise Failure(f'{os.path.basename(path)}: {exc}; nothing was changed') from None
+            hint = ('; to restore it anyway (a backup from another box, or from before this box\'s '
+                    'secret changed), run again with --foreign' if getattr(exc, 'reason', '') == 'unauthenticated'
+                    else '')
+            raise Failure(f'{os.path.basename(path)}: {exc}{hint}; nothing was changed') from None
         finally:
             progress.done()
+        if not authentic:
+            print('ATTENTION : archive étrangère. Elle n’a pas été écrite par ce boîtier, ou la clé secrète '
+                  'du boîtier a changé depuis : rien ne prouve qu’elle n’a pas été fabriquée ou modifiée. '
+                  'Restaurez-la seulement si vous savez d’où elle vient (l’ancien boîtier de la bibliothèque). '
+                  'Ses comptes du personnel, son journal d’audit, ses visiteurs et ses photos remplaceront '
+                  'tout ce que contient ce boîtier.')
         created = datetime.fromisoformat(manifest['created_at']).astimezone()
         rows = {table: spec['rows'] for table, spec in manifest['tables'].items()}
         print(f'Sauvegarde du {created:%d/%m/%Y à %H:%M} (Poste Public {manifest["app_version"]}, '
@@ -208,12 +226,60 @@ def cmd_restore(config, args):
                 return 1
         try:
             rows = restore.apply(path, manifest, config, now=MonotonicClock().now(),
-                                 operateur='ligne de commande', passphrase=passphrase, progress=progress)
+                                 operateur='ligne de commande', passphrase=passphrase, progress=progress,
+                                 key=key, foreign=not authentic)
         except (archive.ArchiveError, restore.RestoreError) as exc:
             raise Failure(f'restore failed, nothing was changed: {exc}') from None
         finally:
             progress.done()
     print(f'Restauration terminée : {rows} lignes et {manifest["photos"]} photo(s) remises en place.')
+    return 0
+
+
+def cmd_tls(config, args):
+    from appliance import tls
+    try:
+        if args.action == 'init':
+            issued = tls.init(config.data_dir, args.name, args.ip, new_authority=args.new_authority)
+        else:
+            return _show_tls(config, tls)
+    except tls.TlsError as exc:
+        raise Failure(str(exc)) from None
+    ca_path = os.path.join(issued.folder, tls.CA_CERT)
+    print(('Autorité de certification créée : ' if issued.ca_created else 'Autorité existante gardée : ')
+          + ca_path)
+    print(f'  empreinte SHA-256 : {issued.ca_fingerprint}')
+    print(f'  empreinte SHA-1 (Windows) : {tls.fingerprint(ca_path, "sha1")}')
+    print(f'Certificat du serveur pour {", ".join(issued.names + issued.addresses)}')
+    print(f'  valable jusqu’au {issued.expires:%d/%m/%Y}')
+    print('Pour servir en HTTPS, ajoutez ces deux réglages (fichier de réglages du service) puis redémarrez :')
+    print(f'  TLS_CERT={os.path.join(issued.folder, tls.SERVER_CERT)}')
+    print(f'  TLS_KEY={os.path.join(issued.folder, tls.SERVER_KEY)}')
+    if issued.ca_created:
+        print(f'Puis installez {ca_path} sur les PC de l’accueil et dans les kiosques (docs/install.md), '
+              'en vérifiant l’empreinte ci-dessus.')
+    return 0
+
+
+def _show_tls(config, tls):
+    ca_path = os.path.join(tls.folder(config.data_dir), tls.CA_CERT)
+    cert_path = config.tls_cert or os.path.join(tls.folder(config.data_dir), tls.SERVER_CERT)
+    if not os.path.exists(ca_path) and not os.path.exists(cert_path):
+        raise Failure(f'no certificate in {tls.folder(config.data_dir)}: run "poste-public tls init" first')
+    if os.path.exists(ca_path):
+        print(f'Autorité de certification : {ca_path}')
+        print(f'  empreinte SHA-256 : {tls.fingerprint(ca_path)}')
+        print(f'  empreinte SHA-1 (Windows) : {tls.fingerprint(ca_path, "sha1")}')
+        print(f'  valable jusqu’au {tls.expiry(ca_path):%d/%m/%Y}')
+    if os.path.exists(cert_path):
+        expires = tls.expiry(cert_path)
+        state = tls.certificate_state(expires, datetime.utcnow())
+        note = {'ok': '', 'expires_soon': ' (bientôt : lancez « poste-public tls init »)',
+                'expired': ' (EXPIRÉ : lancez « poste-public tls init »)'}[state]
+        print(f'Certificat du serveur : {cert_path}')
+        print(f'  pour {", ".join(tls.subject_names(cert_path))}')
+        print(f'  valable jusqu’au {expires:%d/%m/%Y}{note}')
+        print('  HTTPS ' + ('activé (TLS_CERT, TLS_KEY)' if config.tls else 'non activé : TLS_CERT et TLS_KEY ne sont pas définis'))
     return 0
 
 
@@ -250,9 +316,24 @@ def build_parser():
     p = sub.add_parser('backups', help='list the backup archives and check each of them')
     p.set_defaults(func=cmd_backups)
 
+    p = sub.add_parser('tls', help='HTTPS: make the box\'s certificate authority and server certificate, or show them')
+    tls_sub = p.add_subparsers(dest='action', required=True, metavar='ACTION')
+    init = tls_sub.add_parser('init', help='write DATA_DIR/tls/: the authority (kept if it exists) and a server certificate')
+    init.add_argument('--name', action='append', default=[], metavar='N',
+                      help='a host name of the box (repeatable; its own name and localhost are always in)')
+    init.add_argument('--ip', action='append', default=[], metavar='A',
+                      help='an address of the box (repeatable; 127.0.0.1 and its LAN address are always in)')
+    init.add_argument('--new-authority', action='store_true',
+                      help='replace the authority too (it must then be installed again on the desk PCs)')
+    tls_sub.add_parser('show', help='print the authority\'s fingerprint and the certificate\'s expiry')
+    p.set_defaults(func=cmd_tls)
+
     p = sub.add_parser('restore', help='replace all data with an archive (stop the service first)')
     p.add_argument('file', metavar='FILE')
     p.add_argument('--yes', action='store_true', help='do not ask for confirmation')
+    p.add_argument('--foreign', action='store_true',
+                   help='accept an archive this box cannot prove it wrote (another box, or this one '
+                        'before its secret changed); what it is about to do is said first')
     p.set_defaults(func=cmd_restore)
     return parser
 

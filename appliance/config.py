@@ -4,6 +4,7 @@ Every variable is described in docs/configuration.md.
 A bad value raises ConfigError with one line naming the variable; the command line prints it and
 exits 1.
 """
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -113,7 +114,7 @@ class Config:
             metrics_token=get.str('METRICS_TOKEN', ''),
             tls_cert=tls_cert,
             tls_key=tls_key,
-            trusted_proxies=get.list('TRUSTED_PROXIES', ''),
+            trusted_proxies=get.networks('TRUSTED_PROXIES'),
             header_timeout=get.int('HEADER_TIMEOUT', 10, minimum=1),
         )
 
@@ -157,6 +158,16 @@ class _Reader:
 
     def list(self, name, default):
         return tuple(part.strip() for part in self.str(name, default).split(',') if part.strip())
+
+    def networks(self, name):
+        """A comma list of addresses or networks (192.168.1.2, 10.0.0.0/24)."""
+        values = self.list(name, '')
+        for value in values:
+            try:
+                ipaddress.ip_network(value, strict=False)
+            except ValueError:
+                raise ConfigError(f'{name}: expected IP addresses or networks, got {value!r}') from None
+        return values
 
     def choice(self, name, default, choices):
         raw = self.str(name, default).lower()

@@ -16,3 +16,4 @@ class Context:
         self.hub = None         # the WebSocket endpoints, once `serve` starts them
         self.timekeeper = None  # warnings and expiries on the second, once `serve` starts it
         self.relay = None       # facts to and from other processes (PostgreSQL only)
+        self.certificate_expires = None   # the HTTPS certificate's end (naive UTC), when TLS is on

@@ -7,9 +7,18 @@ that reached a query would fail on one engine only. So a request whose headers, 
 string are not UTF-8, or carry a NUL, is answered 400 here, in the API's JSON error format, and so
 is a Host that ALLOWED_HOSTS does not name. The WebSocket paths get the same answer: the handler
 (transport.py) asks `refusal()` before it accepts an upgrade.
+
+The X-Forwarded-* headers are a proxy's word about the client: they are believed only from an
+address of TRUSTED_PROXIES (the client's address then becomes REMOTE_ADDR, for the audit log and
+the throttles), and removed from every other request, so that nothing downstream (pagination
+links among others) can be fooled by a client that sends them itself.
 """
+import ipaddress
 import json
 from urllib.parse import unquote_to_bytes
+
+FORWARDED = ('HTTP_X_FORWARDED_FOR', 'HTTP_X_FORWARDED_HOST', 'HTTP_X_FORWARDED_PROTO',
+             'HTTP_X_FORWARDED_PORT', 'HTTP_FORWARDED')
 
 SECURITY_HEADERS = (
     ('X-Content-Type-Options', 'nosniff'),
@@ -37,12 +46,41 @@ def host_name(header):
 class Gate:
     """WSGI middleware in front of the whole application (REST, pages, WebSockets)."""
 
-    def __init__(self, app, allowed_hosts):
+    def __init__(self, app, config):
         self.app = app
-        self.allowed_hosts = None if '*' in allowed_hosts else frozenset(h.lower() for h in allowed_hosts)
+        hosts = config.allowed_hosts
+        self.allowed_hosts = None if '*' in hosts else frozenset(h.lower() for h in hosts)
+        self.proxies = [ipaddress.ip_network(p, strict=False) for p in config.trusted_proxies]
+
+    def _trusted(self, address):
+        try:
+            ip = ipaddress.ip_address(address.strip())
+        except ValueError:
+            return False
+        return any(ip in network for network in self.proxies)
+
+    def _forwarding(self, environ):
+        """Drop forwarding headers that no trusted proxy vouches for; behind one, take the client's
+        address from X-Forwarded-For (the last address no trusted proxy owns)."""
+        if not (self.proxies and self._trusted(environ.get('REMOTE_ADDR', ''))):
+            for key in FORWARDED:
+                environ.pop(key, None)
+            return
+        for hop in reversed(environ.get('HTTP_X_FORWARDED_FOR', '').split(',')):
+            if hop.strip() and not self._trusted(hop):
+                try:
+                    environ['REMOTE_ADDR'] = str(ipaddress.ip_address(hop.strip()))
+                except ValueError:
+                    pass
+                break
+        if environ.get('HTTP_X_FORWARDED_PROTO', '').lower() not in ('http', 'https'):
+            environ.pop('HTTP_X_FORWARDED_PROTO', None)
 
     def refusal(self, environ):
         """Why this request is refused (a French sentence), or None when it may go on."""
+        if 'poste.gated' not in environ:   # once per request (the handler may ask first)
+            environ['poste.gated'] = True
+            self._forwarding(environ)
         for key, value in environ.items():
             if key.startswith('HTTP_') or key in ('CONTENT_TYPE', 'CONTENT_LENGTH'):
                 if not isinstance(value, str):
@@ -63,8 +101,10 @@ class Gate:
             if not readable:
                 return 'Paramètres de requête illisibles : UTF-8 sans caractère nul attendu.'
         if self.allowed_hosts is not None:
-            if host_name(environ.get('HTTP_HOST', '')) not in self.allowed_hosts:
-                return 'Hôte non autorisé.'
+            for key in ('HTTP_HOST', 'HTTP_X_FORWARDED_HOST'):
+                if (key == 'HTTP_HOST' or key in environ) and \
+                        host_name(environ.get(key, '')) not in self.allowed_hosts:
+                    return 'Hôte non autorisé.'
         return None
 
     def __call__(self, environ, start_response):

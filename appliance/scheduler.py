@@ -18,6 +18,7 @@ from huey.consumer import Scheduler as HueyScheduler
 from appliance import audit, db
 from appliance.backup import service as backup_service
 from appliance.models import State
+from appliance.tls import certificate_state
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,8 @@ class Scheduler:
         self.huey = SqliteHuey('poste-public', filename=store)
         self.daily_jobs = {'purge': (3, self.purge)}   # name -> (local hour, function)
         self.add_daily_job('backup', 2, self.backup)
+        if ctx.certificate_expires is not None:
+            self.add_daily_job('certificate', 4, self.check_certificate)
         self.last_tick = None
         self.outage = False   # the database was out of reach at the last tick (said once)
         self._last_flush = time.monotonic()
@@ -157,6 +160,20 @@ class Scheduler:
             if deleted:
                 log.info('purge: %d backup archive(s) removed from %s', len(deleted), folder)
         return count
+
+    def check_certificate(self):
+        """With HTTPS on: a warning in the log from WARN_DAYS before the certificate ends
+        (/api/health/ and the dashboard say it too)."""
+        expires = self.ctx.certificate_expires
+        if expires is None:
+            return
+        state = certificate_state(expires, self.ctx.clock.now())
+        if state == 'expires_soon':
+            log.warning('the HTTPS certificate expires on %s UTC: renew it with "poste-public tls init" '
+                        'and restart', expires.isoformat(' ', 'minutes'))
+        elif state == 'expired':
+            log.error('the HTTPS certificate expired on %s UTC: browsers refuse the box; renew it with '
+                      '"poste-public tls init" and restart', expires.isoformat(' ', 'minutes'))
 
     def backup(self):
         """The nightly backup, in a greenlet of its own: it may take minutes, and the tick must

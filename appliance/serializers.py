@@ -53,6 +53,15 @@ def session_json(session, now):
     }
 
 
+STAFF_ONLY = ('notes', 'operateur')
+
+
+def kiosk_session_json(session):
+    """A session's JSON as a public computer may see it: without the staff's notes on the visitor
+    or the name of the librarian who made the code."""
+    return {key: value for key, value in session.items() if key not in STAFF_ONLY}
+
+
 def active_session_summary(session, now):
     """The `session_active` field of a poste."""
     if session is None:

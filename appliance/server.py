@@ -13,14 +13,13 @@ import gevent
 from bottle import request, response
 from gevent.event import Event
 
-from appliance import accounts, api, db, events, relay, systemd
+from appliance import accounts, api, db, events, relay, systemd, transport
 from appliance.api.declared import PUBLIC, Declared, Name
 from appliance.api.http import dumps, json_api
 from appliance.context import Context
 from appliance.gate import Gate
 from appliance.scheduler import Scheduler
 from appliance.timekeeper import Timekeeper
-from appliance.transport import make_server
 from appliance.ws import Hub
 
 log = logging.getLogger('appliance')
@@ -120,7 +119,7 @@ def create_app(ctx):
     for route in app.routes:
         route.prepare()   # apply the plugins now: a route that does not declare itself stops the start
     # Unreadable bytes and foreign Host headers are refused in front of everything (gate.py).
-    return Gate(app if ctx.hub is None else ctx.hub.wrap(app), config.allowed_hosts)
+    return Gate(app if ctx.hub is None else ctx.hub.wrap(app), config)
 
 
 def prepare(config):
@@ -160,21 +159,27 @@ def start_relay(ctx):
 
 
 def serve(config, host='0.0.0.0', port=8000):
+    # A certificate that cannot be used stops the start before anything is touched.
+    tls_context = transport.tls_context(config.tls_cert, config.tls_key) if config.tls else None
     ctx = prepare(config)
     if not config.is_sqlite:
         start_relay(ctx)   # before anything keeps state: from now on no fact is missed
+    if config.tls:
+        from appliance import tls   # loads `cryptography`: only when TLS is on
+        ctx.certificate_expires = tls.expiry(config.tls_cert)
     ctx.hub = Hub(ctx)
     app = create_app(ctx)
     with db.database.connection_context():
         ended = ctx.desk.expire_due()  # what ran out while the box was off
     if ended:
         log.info('%d session(s) ended while the appliance was stopped', len(ended))
-    server = make_server(config, host, port, app)
+    server = transport.Server((host, port), app, header_timeout=config.header_timeout, tls_context=tls_context)
     server.start()
     ctx.hub.start()
     ctx.timekeeper = Timekeeper(ctx.desk, ctx.metrics)
     ctx.timekeeper.start()
     ctx.scheduler = Scheduler(ctx)
+    ctx.scheduler.check_certificate()
     ctx.scheduler.start()
     watchdog = systemd.start_watchdog(
         lambda: ctx.scheduler.is_alive() and ctx.timekeeper.is_alive() and db.ping()

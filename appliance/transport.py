@@ -28,6 +28,7 @@ request_log = logging.getLogger('appliance.requests')
 PLAIN_HTTP_ANSWER = (
     b'HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\n'
     b'Connection: close\r\nContent-Length: %d\r\n\r\n%s')
+TLS_HANDSHAKE = b'\x16'
 PLAIN_HTTP_BODY = '{"detail": "Ce port parle HTTPS : utilisez une adresse en https://."}'.encode('utf-8')
 
 
@@ -78,23 +79,33 @@ class Handler(WebSocketHandler):
 
 
 class Server(WSGIServer):
-    def __init__(self, listener, application, *, header_timeout, **kwargs):
+    """The server of `application` on `listener`: HTTPS and WSS only when a `tls_context` is given."""
+
+    def __init__(self, listener, application, *, header_timeout, tls_context=None):
         self.header_timeout = header_timeout
         super().__init__(listener, application, handler_class=Handler, log=request_log,
-                         error_log=logging.getLogger('appliance.server'), **kwargs)
+                         error_log=logging.getLogger('appliance.server'),
+                         **({'ssl_context': tls_context} if tls_context is not None else {}))
 
     def wrap_socket_and_handle(self, client_socket, address):
         """TLS only: the handshake, bounded in time; a failed one ends the connection quietly."""
         try:
             with gevent.Timeout(self.header_timeout):
+                # A TLS connection opens with a handshake record (0x16). A browser sent to
+                # http:// opens with a method name instead: it gets one plain line of explanation.
+                first = client_socket.recv(1, socket.MSG_PEEK)
+                if first != TLS_HANDSHAKE:
+                    if first.isalpha():
+                        _answer_plain_http(client_socket)
+                    log.debug('plain connection from %s to the TLS port: closed', address[0])
+                    client_socket.close()
+                    return None
                 tls_socket = self.wrap_socket(client_socket, **self.ssl_args)
         except gevent.Timeout:
             log.debug('TLS handshake from %s not done within %d s', address[0], self.header_timeout)
             client_socket.close()
             return None
         except OSError as exc:   # ssl.SSLError included
-            if getattr(exc, 'reason', None) == 'HTTP_REQUEST':
-                _answer_plain_http(client_socket)
             log.debug('TLS handshake from %s failed: %s', address[0], getattr(exc, 'reason', None) or exc)
             client_socket.close()
             return None
@@ -122,10 +133,3 @@ def tls_context(cert_file, key_file):
         raise ConfigError(f'TLS_CERT, TLS_KEY: cannot use {cert_file} with {key_file} '
                           f'({getattr(exc, "reason", None) or exc})') from None
     return context
-
-
-def make_server(config, host, port, app):
-    kwargs = {}
-    if config.tls:
-        kwargs['ssl_context'] = tls_context(config.tls_cert, config.tls_key)
-    return Server((host, port), app, header_timeout=config.header_timeout, **kwargs)

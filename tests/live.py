@@ -23,10 +23,14 @@ def free_port():
 class LiveServer:
     _count = 0
 
-    def __init__(self, data_dir, share=None, **env):
+    def __init__(self, data_dir, share=None, python=None, ca_file=None, **env):
         """A server with its own database, or, with `share`, another process on the database of
-        the server `share` (PostgreSQL: several processes, one system)."""
+        the server `share` (PostgreSQL: several processes, one system). `python`: the interpreter
+        to run it with (another virtual environment); `ca_file`: the authority to trust when the
+        settings include TLS_CERT (HTTPS and WSS)."""
         LiveServer._count += 1
+        self.python = python or sys.executable
+        self.ca_file = ca_file
         self.data_dir = str(data_dir)
         self.env = {k: str(v) for k, v in env.items()}
         self.port = None
@@ -42,11 +46,19 @@ class LiveServer:
         self._admin_token = None
 
     @property
+    def tls(self):
+        return 'TLS_CERT' in self.env
+
+    @property
     def base_url(self):
-        return f'http://127.0.0.1:{self.port}'
+        return f'{"https" if self.tls else "http"}://127.0.0.1:{self.port}'
 
     def ws_url(self, path):
-        return f'ws://127.0.0.1:{self.port}{path}'
+        return f'{"wss" if self.tls else "ws"}://127.0.0.1:{self.port}{path}'
+
+    def ssl_context(self):
+        import ssl
+        return ssl.create_default_context(cafile=self.ca_file) if self.tls else None
 
     def environment(self):
         env = {k: v for k, v in os.environ.items() if not k.startswith(('POSTGRES_', 'DB_'))}
@@ -59,7 +71,7 @@ class LiveServer:
         self.port = self.port or free_port()
         self._output = open(self.output_path, 'ab')
         self.process = subprocess.Popen(
-            [sys.executable, '-m', 'appliance', 'serve', '--host', '127.0.0.1', '--port', str(self.port)],
+            [self.python, '-m', 'appliance', 'serve', '--host', '127.0.0.1', '--port', str(self.port)],
             cwd=self.data_dir, env=self.environment(), stdout=self._output, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -107,7 +119,7 @@ class LiveServer:
         for name, value in (headers or {}).items():
             req.add_header(name, value)
         try:
-            with urllib.request.urlopen(req, timeout=10) as response:
+            with urllib.request.urlopen(req, timeout=10, context=self.ssl_context()) as response:
                 status, raw = response.status, response.read()
         except urllib.error.HTTPError as error:
             status, raw = error.code, error.read()

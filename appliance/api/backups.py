@@ -1,4 +1,6 @@
 """Backups for the dashboard, admin only: list, run one now, download (docs/backup.md)."""
+import os
+
 import bottle
 
 from appliance import audit, db
@@ -33,11 +35,13 @@ def routes(app, ctx):
     def list_backups():
         """`verified` is null while an archive this process has not read yet is being checked."""
         items = [archive_json(destination, found.name, found.size, found.created_at,
-                              service.known_verdict(found, config.backup_passphrase))
+                              service.known_verdict(found, config))
                  for destination, found in service.catalog(config)]
         page = paginate_list(items)
         page['usb'] = {'folder': config.backup_usb_dir, 'problem': service.usb_problem(config)} \
             if config.backup_usb_dir else None
+        page['encryption'] = {'enabled': bool(config.backup_passphrase),
+                              'warning': service.encryption_advice(config)}
         return page
 
     @app.post('/api/backups/', auth=ADMIN, status=201,
@@ -53,13 +57,21 @@ def routes(app, ctx):
              summary='Télécharger une sauvegarde (id : nom du fichier)')
     def download_backup(name, compte):
         where = service.find(config, name) if store.NAME.fullmatch(name) else None
-        if where is None:   # a strict name: nothing else can reach the disk
+        # A strict name, and a regular file only: no symbolic link dropped in a backup folder (on
+        # a stick, say) can make this route serve another file of the box.
+        opened = service.offload(store.open_regular, os.path.join(where[1], name)) if where else None
+        if opened is None:
             raise NotFound('Sauvegarde introuvable.')
         destination, folder = where
-        with db.writing():
-            audit.record('sauvegarde', now=ctx.clock.now(), operateur=compte, ip=client_ip(),
-                         details=f'Sauvegarde {name} téléchargée.',
-                         metadata={'archive': name, 'telechargement': True, 'destination': destination})
-        answer = bottle.static_file(name, root=folder, mimetype='application/octet-stream', download=name)
-        answer.set_header('Cache-Control', 'private, no-store')
-        return answer
+        stream, size = opened
+        try:
+            with db.writing():
+                audit.record('sauvegarde', now=ctx.clock.now(), operateur=compte, ip=client_ip(),
+                             details=f'Sauvegarde {name} téléchargée.',
+                             metadata={'archive': name, 'telechargement': True, 'destination': destination})
+        except BaseException:
+            stream.close()
+            raise
+        return bottle.HTTPResponse(stream, headers={
+            'Content-Type': 'application/octet-stream', 'Content-Length': str(size),
+            'Content-Disposition': f'attachment; filename="{name}"', 'Cache-Control': 'private, no-store'})

@@ -10,7 +10,7 @@ from appliance.errors import Invalid
 from appliance.desk.sessions import MAX_ADDED, MAX_DURATION, MIN_ADDED, MIN_DURATION
 from appliance.models import Poste, Session, Utilisateur
 from appliance.protocol import SESSION_STATUTS, Reason, normalise_code
-from appliance.serializers import session_json, temps_restant
+from appliance.serializers import kiosk_session_json, session_json, temps_restant
 
 CREATE = {
     'utilisateur': Reference(Utilisateur, required=True),
@@ -88,8 +88,10 @@ def routes(app, ctx):
             poste = data.get('poste') or bound_poste(code)
         session = desk.validate_code(code, poste, source_ip=client_ip(), operateur=operateur)
         now = ctx.clock.now()
-        return {'valid': True, 'session': session_json(session, now),
-                'temps_restant': temps_restant(session, now)}
+        shown = session_json(session, now)
+        if not operateur:   # a kiosk: no staff notes, no librarian's name
+            shown = kiosk_session_json(shown)
+        return {'valid': True, 'session': shown, 'temps_restant': temps_restant(session, now)}
 
     def bound_poste(code):
         session = Session.get_or_none(Session.code_acces == normalise_code(code),

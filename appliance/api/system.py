@@ -9,6 +9,8 @@ from appliance import __version__, db
 from appliance.api.declared import METRICS, PUBLIC, Name
 from appliance.api.openapi import document
 from appliance.backup.service import freshness
+from appliance.clock import iso
+from appliance.tls import certificate_state
 
 DOCS_PAGE = '''<!doctype html>
 <html lang="fr"><head><meta charset="utf-8"><title>Poste Public — API</title>
@@ -30,10 +32,19 @@ def routes(app, ctx):
             checks['relay'] = 'ok' if ctx.relay.listening else 'down'
         if checks['database'] == 'ok':
             checks['backup'] = freshness(ctx.clock.now())   # "none" on a new box is no failure
-        healthy = all(value in ('ok', 'none') for value in checks.values())
+        extra = {}
+        if ctx.certificate_expires is not None:
+            # "expires_soon" is a warning, not a failure: the box still works for WARN_DAYS.
+            checks['certificate'] = certificate_state(ctx.certificate_expires, ctx.clock.now())
+            extra['certificate_expires'] = iso(ctx.certificate_expires)
+            if checks['certificate'] == 'expires_soon':
+                extra['warnings'] = [f'Le certificat HTTPS du boîtier expire le '
+                                     f'{ctx.certificate_expires:%d/%m/%Y} : renouvelez-le avec '
+                                     '« poste-public tls init » puis redémarrez le service.']
+        healthy = all(value in ('ok', 'none', 'expires_soon') for value in checks.values())
         response.status = 200 if healthy else 503
-        down = [name for name, value in checks.items() if value not in ('ok', 'none')]
-        return {'status': 'ok' if healthy else 'degraded', **checks, 'version': __version__,
+        down = [name for name, value in checks.items() if value not in ('ok', 'none', 'expires_soon')]
+        return {'status': 'ok' if healthy else 'degraded', **checks, **extra, 'version': __version__,
                 **({'detail': 'En panne : ' + ', '.join(down)} if down else {})}
 
     @app.get('/metrics', auth=METRICS, summary='Mesures au format Prometheus (jeton METRICS_TOKEN ou administrateur)')

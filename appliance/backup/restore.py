@@ -1,7 +1,9 @@
 """An archive back into the database, meant for a stopped service (docs/backup.md).
 
 check() reads the whole archive and refuses it, touching nothing, when it is damaged, foreign,
-encrypted with another passphrase or made by a newer schema. apply() then replaces everything in one
+encrypted with another passphrase or made by a newer schema. An archive that is sound but that this
+box did not write (its HMAC does not match this box's secret) is refused too, unless the operator
+accepts it explicitly (`foreign`: `poste-public restore --foreign`). apply() then replaces everything in one
 transaction: every table emptied, every row inserted, the id sequences moved past the restored ids,
 the photos folder swapped by a rename just before the commit (and swapped back if the commit fails).
 An archive from an older schema is first loaded into a scratch SQLite database at its own schema,
@@ -28,9 +30,14 @@ class RestoreError(Exception):
     pass
 
 
-def check(path, passphrase, progress=None, migrations_dir=db.MIGRATIONS_DIR):
-    """The manifest of an archive that can be restored here; ArchiveError or RestoreError if not."""
-    manifest = archive.read(path, passphrase, progress=progress)
+def check(path, passphrase, progress=None, migrations_dir=db.MIGRATIONS_DIR, *, key, foreign=False):
+    """(manifest, authentic) of an archive that can be restored here; ArchiveError or RestoreError
+    if not. `key`: archive.mac_key() of this box's secret; `foreign`: accept an archive it does
+    not prove (then `authentic` says whether it needed accepting; pass `foreign=not authentic`
+    to apply())."""
+    manifest, authentic = archive.verify(path, passphrase, progress=progress, key=key)
+    if not authentic and not foreign:
+        raise archive.ArchiveError('unauthenticated')
     version, current = manifest['schema_version'], db.schema_version()
     if version > current:
         raise RestoreError(f'cette sauvegarde vient d’une version plus récente de Poste Public (schéma {version}, '
@@ -41,7 +48,7 @@ def check(path, passphrase, progress=None, migrations_dir=db.MIGRATIONS_DIR):
             raise RestoreError('archive incohérente : ses tables ne correspondent pas à son schéma')
     elif _migration_name(migrations_dir, version) is None:
         raise RestoreError(f'schéma {version} inconnu de cette version de Poste Public')
-    return manifest
+    return manifest, authentic
 
 
 def _migration_name(migrations_dir, version):
@@ -50,8 +57,9 @@ def _migration_name(migrations_dir, version):
 
 
 def apply(path, manifest, config, *, now, operateur, passphrase, progress=None,
-          migrations_dir=db.MIGRATIONS_DIR):
-    """Replace all data with the archive's (checked by check()). Returns the number of rows."""
+          migrations_dir=db.MIGRATIONS_DIR, key, foreign=False):
+    """Replace all data with the archive's (checked by check(), with the same `key`; `foreign` when
+    check() found it not authentic and the operator accepted it). Returns the number of rows."""
     photos_new = tempfile.mkdtemp(prefix='.photos-restore-', dir=config.data_dir)
     stage_path = None
     try:
@@ -62,14 +70,16 @@ def apply(path, manifest, config, *, now, operateur, passphrase, progress=None,
         inserter = _Inserter(manifest, progress)
         if manifest['schema_version'] == db.schema_version():
             def load():
-                if archive.read(path, passphrase, on_rows=inserter.insert_member, on_photo=save_photo) != manifest:
+                if archive.read(path, passphrase, on_rows=inserter.insert_member, on_photo=save_photo,
+                                key=key, foreign=foreign) != manifest:
                     raise RestoreError(CHANGED)
         else:
-            stage_path = _stage(path, manifest, passphrase, save_photo, config.data_dir, migrations_dir)
+            stage_path = _stage(path, manifest, passphrase, save_photo, config.data_dir, migrations_dir,
+                                key, foreign)
 
             def load():
                 inserter.copy_from(stage_path)
-        _replace_all(load, config.photos_dir, photos_new, manifest, path, now, operateur)
+        _replace_all(load, config.photos_dir, photos_new, manifest, path, now, operateur, foreign)
     except (archive.ArchiveError, RestoreError):
         raise
     except Exception as exc:   # the database refused a row (a damaged or forged plain archive)
@@ -86,7 +96,7 @@ def apply(path, manifest, config, *, now, operateur, passphrase, progress=None,
     return inserter.total
 
 
-def _replace_all(load, photos_dir, photos_new, manifest, path, now, operateur):
+def _replace_all(load, photos_dir, photos_new, manifest, path, now, operateur, foreign):
     set_aside = None
     try:
         with db.writing():
@@ -101,7 +111,7 @@ def _replace_all(load, photos_dir, photos_new, manifest, path, now, operateur):
                                  f'({rows} lignes, {manifest["photos"]} photo(s)).',
                          metadata={'archive': os.path.basename(path), 'creee_le': manifest['created_at'],
                                    'schema': manifest['schema_version'], 'version': manifest['app_version'],
-                                   'moteur': manifest['engine'],
+                                   'moteur': manifest['engine'], 'etrangere_acceptee': foreign,
                                    'lignes': {t: s['rows'] for t, s in manifest['tables'].items()}})
             set_aside = _swap_in(photos_dir, photos_new)   # last step before the commit
     except BaseException:
@@ -217,7 +227,7 @@ class _Inserter:
                 self.insert(table, names, batch)
 
 
-def _stage(path, manifest, passphrase, save_photo, data_dir, migrations_dir):
+def _stage(path, manifest, passphrase, save_photo, data_dir, migrations_dir, key, foreign):
     """Load an older archive into a scratch SQLite database at its schema, then migrate it forward."""
     fd, stage_path = tempfile.mkstemp(prefix='.restore-', suffix='.db', dir=data_dir)
     os.close(fd)
@@ -237,7 +247,8 @@ def _stage(path, manifest, passphrase, save_photo, data_dir, migrations_dir):
             _insert_sqlite(stage, table, [name for name, _ in manifest['tables'][table]['columns']], rows)
 
         with stage.atomic():
-            if archive.read(path, passphrase, on_rows=insert_member, on_photo=save_photo) != manifest:
+            if archive.read(path, passphrase, on_rows=insert_member, on_photo=save_photo,
+                            key=key, foreign=foreign) != manifest:
                 raise RestoreError(CHANGED)
         runner.up()
     except BaseException:

@@ -90,13 +90,14 @@ def _run(config, now, to, progress):
     name = store.archive_name(now, bool(passphrase), local_dir)
     path = os.path.join(local_dir, name)
     engine, params = snapshot.source(db.database.obj)
+    key = archive.mac_key(config.secret_key)
     manifest, size, sha256, missing = offload(
         _write, engine, params, config.photos_dir, store.temp_path(local_dir, name), path, passphrase,
-        now, progress)
+        now, progress, key)
     if missing:
         log.warning('backup %s: %d photo(s) removed while it was taken: %s', name, len(missing), ', '.join(missing))
     # A backup that does not read back is no backup: check every byte as it now lies on the disk.
-    offload(_read_back, path, passphrase, progress)
+    offload(_read_back, path, passphrase, progress, key)
     remember(path, None)
     result = Result(name, path, size, now, bool(passphrase), manifest)
     if to is None:
@@ -106,12 +107,12 @@ def _run(config, now, to, progress):
     return result
 
 
-def _write(engine, params, photos_dir, temp, final, passphrase, now, progress):
+def _write(engine, params, photos_dir, temp, final, passphrase, now, progress, key):
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with snapshot.open_snapshot(engine, params) as snap, os.fdopen(fd, 'wb') as out:
             written = archive.write(out, snap, photos_dir, passphrase=passphrase, created_at=now,
-                                    app_version=__version__, progress=progress)
+                                    app_version=__version__, progress=progress, key=key)
         store.commit_file(temp, final)
     except BaseException:
         store.remove_quietly(temp)
@@ -119,9 +120,9 @@ def _write(engine, params, photos_dir, temp, final, passphrase, now, progress):
     return written
 
 
-def _read_back(path, passphrase, progress):
+def _read_back(path, passphrase, progress, key):
     store.drop_from_cache(path)
-    archive.read(path, passphrase, progress=progress)
+    archive.read(path, passphrase, progress=progress, key=key)
 
 
 def _copy_to_usb(config, result, sha256):
@@ -221,10 +222,11 @@ def remember(path, verdict):
     _verdicts[path, st.st_size, st.st_mtime_ns] = verdict
 
 
-def check(path, passphrase, progress=None):
-    """None when the archive verifies to its last byte, else the reason (one line)."""
+def check(path, config, progress=None):
+    """None when the archive verifies to its last byte and is this box's, else the reason (one
+    line). Only hashes are kept while reading: a list of archives costs little memory."""
     try:
-        offload(archive.read, path, passphrase, None, None, progress)
+        offload(_check, path, config.backup_passphrase, archive.mac_key(config.secret_key), progress)
     except archive.ArchiveError as exc:
         verdict = str(exc)
     else:
@@ -233,7 +235,11 @@ def check(path, passphrase, progress=None):
     return verdict
 
 
-def known_verdict(found, passphrase):
+def _check(path, passphrase, key, progress):
+    archive.read(path, passphrase, progress=progress, key=key)
+
+
+def known_verdict(found, config):
     """The verdict this process holds on an archive found by catalog(), or UNKNOWN while it is
     checked in the background (so a list of archives costs no rereading of a stick full of them)."""
     key = (found.path, found.size, found.mtime_ns)
@@ -241,14 +247,14 @@ def known_verdict(found, passphrase):
         return _verdicts[key]
     if key not in _checking:
         _checking.add(key)
-        gevent.spawn(_check_in_background, key, found.path, passphrase)
+        gevent.spawn(_check_in_background, key, found.path, config)
     return UNKNOWN
 
 
-def _check_in_background(key, path, passphrase):
+def _check_in_background(key, path, config):
     try:
         with _one_check:
-            check(path, passphrase)
+            check(path, config)
     finally:
         _checking.discard(key)
 
@@ -280,19 +286,30 @@ def usb_problem(config):
 
 def _find(config, name):
     for label, folder in destinations(config):
-        if os.path.isfile(os.path.join(folder, name)):
+        if store.is_regular_file(os.path.join(folder, name)):
             return label, folder
     return None
 
 
 def find(config, name):
-    """(destination, folder) of the archive `name` (a checked name), or None."""
+    """(destination, folder) of the archive `name` (a checked name), or None; a symbolic link by
+    an archive's name is not an archive."""
     return offload(_find, config, name)
 
 
 def _prune_everywhere(config, now):
     return [(folder, store.prune(folder, config.backup_keep, config.log_retention_days, now))
             for _, folder in destinations(config)]
+
+
+ENCRYPTION_ADVICE = ('Les sauvegardes ne sont pas chiffrées : une clé USB perdue livre les noms, '
+                     'adresses et pièces d’identité des visiteurs. Définissez BACKUP_PASSPHRASE '
+                     '(docs/backup.md).')
+
+
+def encryption_advice(config):
+    """The warning to show wherever archives are listed, or None when they are encrypted."""
+    return None if config.backup_passphrase else ENCRYPTION_ADVICE
 
 
 def prune_everywhere(config, now):

@@ -10,6 +10,7 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 import time
 from collections import namedtuple
 from datetime import datetime, timedelta
@@ -65,6 +66,28 @@ def archives(directory):
             found.append((when, rank, Archive(entry.name, entry.path, st.st_size, when, st.st_mtime_ns)))
     found.sort(key=lambda item: item[:2], reverse=True)
     return [archive for _, _, archive in found]
+
+
+def is_regular_file(path):
+    """A regular file itself, not a symbolic link to one (nor a folder, device or pipe)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def open_regular(path):
+    """(open binary file, size) of a regular file, refusing a symbolic link even one swapped in after
+    a check; None when it is not one."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, 'O_NONBLOCK', 0))
+    except OSError:
+        return None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        return None
+    return os.fdopen(fd, 'rb'), st.st_size
 
 
 def ensure_local(directory):

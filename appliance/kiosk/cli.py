@@ -23,6 +23,8 @@ def main(argv, prog='poste-public kiosk'):
         description="L'écran de verrouillage d'un poste public (configuration : docs/kiosk.md).")
     parser.add_argument('--config', metavar='FICHIER', help='fichier de configuration (par défaut : '
                         '$KIOSK_CONFIG, puis ~/.config/poste-public/kiosk.ini, puis /etc/poste-public/kiosk.ini)')
+    parser.add_argument('--ca', metavar='FICHIER', help="l'autorité de certification du boîtier (PEM, de "
+                        '« poste-public tls init ») : connexion en wss:// en ne faisant confiance qu’à elle')
     parser.add_argument('--windowed', action='store_true',
                         help='une simple fenêtre au lieu du plein écran, pour essayer le kiosque')
     parser.add_argument('--verbose', '-v', action='store_true', help='journal détaillé')
@@ -35,7 +37,7 @@ def main(argv, prog='poste-public kiosk'):
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format='%(asctime)s %(levelname)s %(name)s: %(message)s')
     try:
-        config = load_config(args.config)
+        config = load_config(args.config, overrides={'ca': args.ca})
     except ConfigError as exc:
         print('{}: {}'.format(prog, exc), file=sys.stderr)
         return 1

@@ -24,6 +24,7 @@ KEYS = {
     'admin_secret_hash': 'KIOSK_ADMIN_SECRET_HASH',
     'state_file': 'KIOSK_STATE_FILE',
     'fullscreen': 'KIOSK_FULLSCREEN',
+    'ca': 'KIOSK_CA',
 }
 TRUE, FALSE = ('1', 'yes', 'true', 'on', 'oui'), ('0', 'no', 'false', 'off', 'non')
 
@@ -43,12 +44,22 @@ class KioskConfig:
     admin_secret_hash: str = field(default='', repr=False)
     state_file: str = ''
     fullscreen: bool = True
+    ca: str = ''                # the appliance's certificate authority (PEM): trust it, and it alone
 
     @property
     def ws_url(self):
         parts = urlsplit(self.server)
         scheme = 'wss' if parts.scheme == 'https' else 'ws'
         return '{}://{}/ws/poste/{}/'.format(scheme, parts.netloc, quote(self.poste, safe=''))
+
+    @property
+    def sslopt(self):
+        """websocket-client's TLS options: with `ca`, a context that trusts that authority only
+        (not the system's store); without it, the library's defaults (the system's store)."""
+        if not self.ca:
+            return None
+        import ssl
+        return {'context': ssl.create_default_context(cafile=self.ca)}
 
     @property
     def headers(self):
@@ -73,8 +84,9 @@ def default_state_file(env=os.environ, platform=sys.platform):
     return os.path.join(base, 'poste-public', 'kiosk-session.json')
 
 
-def load_config(path=None, env=os.environ, platform=sys.platform):
-    """KioskConfig from the file and the environment; ConfigError with one clear line otherwise."""
+def load_config(path=None, env=os.environ, platform=sys.platform, overrides=None):
+    """KioskConfig from the file, the environment and `overrides` (command-line options, by key);
+    ConfigError with one clear line otherwise."""
     path = path or env.get('KIOSK_CONFIG')
     values = {}
     if path:
@@ -89,6 +101,7 @@ def load_config(path=None, env=os.environ, platform=sys.platform):
     for key, var in KEYS.items():
         if env.get(var):
             values[key] = env[var]
+    values.update({key: value for key, value in (overrides or {}).items() if value})
     return _build(values, env, platform)
 
 
@@ -133,6 +146,12 @@ def _build(values, env, platform):
     if home_page and urlsplit(home_page).scheme not in ('http', 'https'):
         raise ConfigError('home_page (KIOSK_HOME_PAGE) doit être une adresse http:// ou https:// ; '
                           'reçu {!r}'.format(home_page))
+    ca = values.get('ca', '').strip()
+    if ca:
+        if parts.scheme != 'https':
+            raise ConfigError('ca (KIOSK_CA, --ca) sert à un boîtier en HTTPS : server doit commencer '
+                              'par https:// ; reçu {!r}'.format(server))
+        _check_authority(ca)
     fullscreen = values.get('fullscreen', 'yes').strip().lower()
     if fullscreen not in TRUE + FALSE:
         raise ConfigError('fullscreen (KIOSK_FULLSCREEN) vaut yes ou no ; reçu {!r}'.format(fullscreen))
@@ -146,4 +165,17 @@ def _build(values, env, platform):
         admin_secret_hash=admin_hash,
         state_file=values.get('state_file', '').strip() or default_state_file(env, platform),
         fullscreen=fullscreen in TRUE,
+        ca=os.path.abspath(ca) if ca else '',
     )
+
+
+def _check_authority(path):
+    """The file must be a certificate the TLS library can load, told now rather than at each try."""
+    import ssl
+    try:
+        ssl.create_default_context(cafile=path)
+    except FileNotFoundError:
+        raise ConfigError('ca (KIOSK_CA, --ca) : fichier introuvable : {}'.format(path)) from None
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        raise ConfigError("ca (KIOSK_CA, --ca) : {} n'est pas un certificat PEM ({})".format(
+            path, getattr(exc, 'reason', None) or exc)) from None

@@ -32,9 +32,10 @@ def backoff(attempt, rand=random.random):
 
 
 class Connection:
-    def __init__(self, url, headers, events, ping_after=PING_AFTER, dead_after=DEAD_AFTER):
+    def __init__(self, url, headers, events, ping_after=PING_AFTER, dead_after=DEAD_AFTER, sslopt=None):
         self._url = url
         self._headers = headers
+        self._sslopt = sslopt    # wss://: which authority to trust (KioskConfig.sslopt)
         self._events = events
         self._ping_after = ping_after
         self._dead_after = dead_after
@@ -85,7 +86,8 @@ class Connection:
     def _connect_and_read(self):
         """One connection, from opening to its end: (close code or None, whether the server spoke)."""
         try:
-            ws = websocket.create_connection(self._url, header=self._headers, timeout=CONNECT_TIMEOUT)
+            ws = websocket.create_connection(self._url, header=self._headers, timeout=CONNECT_TIMEOUT,
+                                             sslopt=self._sslopt)
         except (OSError, websocket.WebSocketException) as exc:
             log.info('cannot reach %s: %s', self._url, exc)
             return None, False

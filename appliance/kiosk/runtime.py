@@ -27,7 +27,7 @@ class Runtime:
         self.config = config
         self.events = queue.Queue()
         self.state = KioskState(clock or SystemClock())
-        self.link = Connection(config.ws_url, config.headers, self.events)
+        self.link = Connection(config.ws_url, config.headers, self.events, sslopt=config.sslopt)
         self.store = SessionStore(config.state_file)
         self._shown = None
 

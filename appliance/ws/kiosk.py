@@ -13,7 +13,7 @@ from appliance.clock import iso
 from appliance.errors import AppError
 from appliance.models import Session
 from appliance.protocol import Action, Close, Reason, Type, normalise_code
-from appliance.serializers import session_json, temps_restant
+from appliance.serializers import kiosk_session_json, session_json, temps_restant
 from appliance.ws.plumbing import Sockets, origin_allowed
 from appliance.ws.socket import SILENCE, Socket
 
@@ -23,7 +23,7 @@ DRIFT_TOLERANCE = 2        # seconds between the kiosk's countdown and ours befo
 def wire_message(kind, fact):
     """The message a kiosk hears for a fact the desk published about its poste."""
     if kind == events.SESSION_STARTED:
-        return {'action': Action.SESSION_STARTED, 'session': fact['session'],
+        return {'action': Action.SESSION_STARTED, 'session': kiosk_session_json(fact['session']),
                 'temps_restant': fact['temps_restant']}
     if kind == events.TIME_ADDED:
         return {'action': Action.ADD_TIME, 'seconds': fact['seconds'], 'temps_restant': fact['temps_restant']}
@@ -192,7 +192,7 @@ class KioskEndpoint:
         now = self.desk.now()
         library = library or self.desk.library()
         return {'action': Action.SYNC, 'statut': poste.statut,
-                'session': session_json(running, now) if running else None,
+                'session': kiosk_session_json(session_json(running, now)) if running else None,
                 'temps_restant': temps_restant(running, now) if running else None,
                 'server_time': iso(now),
                 'bibliotheque': library['nom'], 'page_accueil': library['page_accueil']}

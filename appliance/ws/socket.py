@@ -21,8 +21,9 @@ from appliance.protocol import Close
 
 log = logging.getLogger(__name__)
 
-MAX_FRAME_BYTES = 64 * 1024        # for one message, whatever the number of its frames
+MAX_MESSAGE_BYTES = 64 * 1024       # whatever the number of its frames
 LINGER_SECONDS, LINGER_BYTES = 2, 16 * 1024 * 1024
+PROTOCOL_ERROR, INVALID_DATA = 1002, 1007
 PING_INTERVAL = 20
 
 SILENCE = object()  # what receive() returns when nothing came within its timeout
@@ -40,10 +41,6 @@ class Socket:
         self.too_big = False
         self._outbox = deque()
         self._writer = None
-        # Frame and message sizes are checked from each frame's header, before its payload is
-        # read: a huge frame, or a message of many frames, never reaches memory.
-        ws.read_frame = self._read_frame
-        self._message_bytes = 0
         # gevent-websocket answers pings and closes from the reading greenlet, while our writer may
         # be writing: every write takes this lock, so frames never interleave.
         raw_write, lock = ws.raw_write, Semaphore()
@@ -53,30 +50,6 @@ class Socket:
                 return raw_write(data)
 
         ws.raw_write = locked_write
-
-    def _read_frame(self):
-        """gevent-websocket's read_frame, with the size limit. Raising FrameTooLarge here (rather
-        than from a read, which the library swallows and answers with a close frame of its own)
-        leaves the socket open for our 1009 close frame."""
-        ws = self.ws
-        header = Header.decode_header(ws.stream)
-        if header.flags:
-            raise ProtocolError
-        if header.opcode in (ws.OPCODE_TEXT, ws.OPCODE_BINARY):
-            self._message_bytes = 0
-        if header.opcode in (ws.OPCODE_TEXT, ws.OPCODE_BINARY, ws.OPCODE_CONTINUATION):
-            self._message_bytes += header.length
-        if header.length > MAX_FRAME_BYTES or self._message_bytes > MAX_FRAME_BYTES:
-            self.too_big = True
-            raise FrameTooLarge(header.length)
-        if not header.length:
-            return header, b''
-        payload = ws.raw_read(header.length)
-        if len(payload) != header.length:
-            raise WebSocketError('Unexpected EOF reading frame payload')
-        if header.mask:
-            payload = header.unmask_payload(payload)
-        return header, payload
 
     def send(self, message):
         """Queue a JSON message; never blocks the caller."""
@@ -96,26 +69,75 @@ class Socket:
 
     def receive(self, timeout):
         """The next text message; SILENCE when nothing came within `timeout`; None when the peer
-        closed or broke the protocol (the socket is then closed)."""
+        closed or broke the protocol (the socket is then closed: 1009 for a message too big,
+        1002 for a protocol error, 1007 for text that is not UTF-8)."""
         try:
             with gevent.Timeout(timeout):
-                message = self.ws.receive()
+                message = self._read_message()
         except gevent.Timeout:
             return SILENCE
-        except Exception:  # the peer closed or broke the connection, whatever the library raised
-            message = None
-        if self.too_big:
+        except FrameTooLarge:
+            self.too_big = True
             self.close(Close.TOO_BIG, 'message trop volumineux')
             return None
+        except ProtocolError:
+            self.close(PROTOCOL_ERROR, 'protocole')
+            return None
+        except UnicodeDecodeError:
+            self.close(INVALID_DATA, 'texte non UTF-8')
+            return None
+        except Exception:  # the peer closed or broke the connection, whatever was raised
+            message = None
         if message is None:
             self.close()
             return None
-        if isinstance(message, (bytes, bytearray)):
-            try:
-                return bytes(message).decode('utf-8')
-            except UnicodeDecodeError:
-                return ''
         return message
+
+    def _read_message(self):
+        """One message, read frame by frame (gevent-websocket's own reader, with sizes checked from
+        each frame's header before its payload is read: a huge frame, or a message of many
+        frames, never reaches memory). Pings are answered and a close is acknowledged here;
+        None when the peer closes."""
+        ws = self.ws
+        opcode, parts, size = None, [], 0
+        while True:
+            header = Header.decode_header(ws.stream)
+            if header.flags:
+                raise ProtocolError('reserved bits set')
+            if header.opcode in (ws.OPCODE_TEXT, ws.OPCODE_BINARY):
+                if opcode is not None:
+                    raise ProtocolError('a new message inside a fragmented one')
+                opcode = header.opcode
+            elif header.opcode == ws.OPCODE_CONTINUATION:
+                if opcode is None:
+                    raise ProtocolError('a continuation without a message')
+            elif header.opcode not in (ws.OPCODE_PING, ws.OPCODE_PONG, ws.OPCODE_CLOSE):
+                raise ProtocolError('unknown opcode')
+            if header.opcode <= ws.OPCODE_BINARY:
+                size += header.length
+                if size > MAX_MESSAGE_BYTES:
+                    raise FrameTooLarge(size)
+            payload = ws.raw_read(header.length) if header.length else b''
+            if len(payload) != header.length:
+                raise WebSocketError('connection ended inside a frame')
+            if header.mask:
+                payload = header.unmask_payload(payload)
+            if header.opcode == ws.OPCODE_PING:
+                ws.handle_ping(header, payload)
+            elif header.opcode == ws.OPCODE_CLOSE:
+                ws.handle_close(header, payload)
+                return None
+            elif header.opcode != ws.OPCODE_PONG:
+                parts.append(payload)
+                if header.fin:
+                    break
+        data = b''.join(parts)
+        if opcode == ws.OPCODE_TEXT:
+            return data.decode('utf-8')
+        try:
+            return data.decode('utf-8')
+        except UnicodeDecodeError:
+            return ''   # a binary message: not ours to read, answered like any malformed one
 
     def wait_closed(self, timeout=2):
         """Let the writer flush (the close frame included) before the handler returns."""

@@ -1,7 +1,9 @@
 /* Backups (administrators): the archives on the box, one now, and a download. Built against
  * GET/POST /api/backups/ and GET /api/backups/{name}/ (each archive: {name, destination, size,
- * created_at, verified, encrypted, detail}; the list also says whether the USB copy has a problem).
- * On a box without that API the page says so. */
+ * created_at, verified, encrypted, detail}; the list also says whether the USB copy has a problem
+ * and warns when archives are not encrypted). The box's health warnings (/api/health/: an HTTPS
+ * certificate near its end, a part that is down) are shown on top. On a box without that API the
+ * page says so. */
 import {api} from '../api.js';
 import {saveBlob} from '../csv.js';
 import {h, pageTitle} from '../dom.js';
@@ -14,9 +16,11 @@ const DESTINATIONS = {local: 'Boîtier', usb: 'Clé USB'};
 export function show(main) {
   const runButton = h('button', {type: 'button', class: 'primary', onclick: run}, 'Sauvegarder maintenant');
   const body = h('section', {class: 'panel'}, h('p', {class: 'muted'}, 'Chargement…'));
+  const notices = h('div', {class: 'notices', 'aria-live': 'polite'});
   const intro = h('p', {class: 'intro'},
     'Une sauvegarde est faite chaque nuit. Téléchargez-en une de temps en temps pour la garder hors du boîtier.');
-  main.append(pageTitle('Sauvegardes', runButton), intro, body);
+  main.append(pageTitle('Sauvegardes', runButton), notices, intro, body);
+  healthNotices().then((items) => notices.prepend(...items));
 
   async function load() {
     let data;
@@ -31,6 +35,11 @@ export function show(main) {
         body.replaceChildren(errorBox(error));
       }
       return;
+    }
+    notices.querySelector('[data-notice=encryption]')?.remove();
+    if (data.encryption?.warning) {
+      notices.append(h('p', {class: 'banner', dataset: {notice: 'encryption'}}, h('strong', {}, 'Sauvegardes non chiffrées. '),
+        data.encryption.warning));
     }
     const archives = Array.isArray(data) ? data : data.results || [];
     const usb = data.usb?.problem ? h('p', {class: 'banner'}, `Clé USB : ${data.usb.problem}`) : '';
@@ -68,6 +77,17 @@ export function show(main) {
   }
 
   load();
+}
+
+/** The box's own warnings, from /api/health/ (answered 503 when a part is down: read it anyway). */
+async function healthNotices() {
+  try {
+    const health = await (await fetch('/api/health/')).json();
+    const texts = [...(health.warnings || []), ...(health.detail ? [health.detail] : [])];
+    return texts.map((text) => h('p', {class: 'banner', dataset: {notice: 'health'}}, text));
+  } catch {
+    return [];
+  }
 }
 
 function verdict(backup) {
