@@ -52,6 +52,10 @@ class Gate:
         self.allowed_hosts = None if '*' in hosts else frozenset(h.lower() for h in hosts)
         self.proxies = [ipaddress.ip_network(p, strict=False) for p in config.trusted_proxies]
 
+    def __getattr__(self, name):
+        # What the gate does not define is the application's (its routes, for instance).
+        return getattr(self.app, name)
+
     def _trusted(self, address):
         try:
             ip = ipaddress.ip_address(address.strip())

@@ -65,6 +65,7 @@ class Handler(WebSocketHandler):
     def run_application(self):
         refusal = getattr(self.application, 'refusal', None)
         if refusal is not None and self.environ.get('HTTP_UPGRADE') and refusal(self.environ):
+            self.close_connection = True               # it asked for another protocol: no keep-alive
             return WSGIHandler.run_application(self)   # the gate answers 400; nothing is upgraded
         return super().run_application()
 

@@ -59,11 +59,13 @@ def take_backup(ctx, **kw):
         return service.run(ctx.config, now=ctx.clock.now(), **kw)
 
 
-def restore_archive(ctx, path, passphrase='', **kw):
+def restore_archive(ctx, path, passphrase='', foreign=False, **kw):
+    """Check then restore, as `poste-public restore` does; `foreign` as its --foreign."""
+    key = archive.mac_key(ctx.config.secret_key)
     with db.database.connection_context():
-        manifest = restore.check(path, passphrase, **kw)
+        manifest, authentic = restore.check(path, passphrase, key=key, foreign=foreign, **kw)
         return restore.apply(path, manifest, ctx.config, now=ctx.clock.now(), operateur='test',
-                             passphrase=passphrase, **kw)
+                             passphrase=passphrase, key=key, foreign=not authentic, **kw)
 
 
 def members(path):
@@ -74,7 +76,8 @@ def members(path):
 def rewrite(path, change):
     """Rewrite a plain archive with `change(members)` applied (a forger's tool)."""
     content = change(members(path))
-    order = sorted(content, key=lambda name: name == 'manifest.json')   # the manifest stays last
+    # The manifest and its HMAC stay last.
+    order = sorted(content, key=lambda name: {'manifest.json': 1, 'manifest.hmac': 2}.get(name, 0))
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode='w:gz') as tar:
         for name in order:
@@ -90,7 +93,7 @@ def reseal(content):
     """Recompute the manifest's checksums after a change, as a careful forger would."""
     manifest = json.loads(content['manifest.json'])
     for name, data in content.items():
-        if name != 'manifest.json':
+        if name not in ('manifest.json', 'manifest.hmac'):
             manifest['files'][name] = {'size': len(data), 'sha256': __import__('hashlib').sha256(data).hexdigest()}
     content['manifest.json'] = json.dumps(manifest).encode()
     return content
@@ -108,16 +111,16 @@ def test_archive_holds_a_manifest_the_rows_and_the_photos(ctx, desk):
     assert os.path.dirname(result.path) == ctx.config.backup_dir
     assert store.NAME.fullmatch(result.name) and result.name.endswith('.tar.gz')
     content = members(result.path)
-    assert list(content)[-1] == 'manifest.json'
+    assert list(content)[-2:] == ['manifest.json', 'manifest.hmac']
     manifest = json.loads(content['manifest.json'])
-    assert manifest['format'] == 'poste-public-backup' and manifest['format_version'] == 1
+    assert manifest['format'] == 'poste-public-backup' and manifest['format_version'] == 2
     assert manifest['schema_version'] == 1 and manifest['app_version']
     assert manifest['engine'] == ('sqlite' if db.is_sqlite() else 'postgresql')
     assert manifest['created_at'] == '2026-01-05T09:00:00+00:00'
     assert set(manifest['tables']) == {'compte', 'utilisateur', 'poste', 'poste_session', 'log', 'state'}
     assert 'authsession' not in json.dumps(manifest)     # logins are not data
     assert manifest['tables']['utilisateur']['rows'] == 2 and manifest['photos'] == 1
-    assert set(manifest['files']) == set(content) - {'manifest.json'}
+    assert set(manifest['files']) == set(content) - {'manifest.json', 'manifest.hmac'}
     photo = [name for name in content if name.startswith('photos/')]
     assert len(photo) == 1 and content[photo[0]] == png_bytes(padding=3000)
     # Values are typed the same on both engines: ISO dates, true/false, null.
@@ -419,8 +422,8 @@ def test_refused_archives_change_nothing(ctx, desk, plain, tmp_path):
 
 
 def test_a_forged_value_rolls_everything_back(ctx, desk, plain):
-    """Checksums are not authenticity: a forged plain archive with a bad value fails inside the
-    transaction, and the live data stays."""
+    """Checksums are not authenticity: a forged plain archive accepted as foreign (--foreign) with a
+    bad value fails inside the transaction, and the live data stays."""
     def change(content):
         manifest = json.loads(content['manifest.json'])
         columns = [c for c, _ in manifest['tables']['log']['columns']]
@@ -433,7 +436,7 @@ def test_a_forged_value_rolls_everything_back(ctx, desk, plain):
     rewrite(plain, change)
     before, photos = dump(), os.listdir(ctx.config.photos_dir)
     with pytest.raises(restore.RestoreError) as error:
-        restore_archive(ctx, plain)
+        restore_archive(ctx, plain, foreign=True)
     assert 'log' in str(error.value) and 'date' in str(error.value)
     assert dump() == before and os.listdir(ctx.config.photos_dir) == photos
 
@@ -446,7 +449,7 @@ def test_a_newer_schema_is_refused(ctx, desk, plain):
         return content
     rewrite(plain, change)
     with pytest.raises(restore.RestoreError) as error:
-        restore_archive(ctx, plain)
+        restore_archive(ctx, plain, foreign=True)
     assert 'plus récente' in str(error.value) and 'mettez' in str(error.value)
 
 

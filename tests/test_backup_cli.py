@@ -65,9 +65,14 @@ def one_line_error(result):
     return lines[0]
 
 
+ADVICE = 'poste-public: ATTENTION : Les sauvegardes ne sont pas chiffrées'
+
+
 def test_backup_prints_its_path_and_backups_lists_it(box):
     result = box.run('backup')
-    assert result.returncode == 0 and result.stderr == ''    # no progress noise off a terminal
+    # No progress noise off a terminal; one line recommending encryption, loudly.
+    assert result.returncode == 0 and result.stderr.startswith(ADVICE) and result.stderr.count('\n') == 1
+    assert 'BACKUP_PASSPHRASE' in result.stderr
     path = result.stdout.strip()
     assert os.path.dirname(path) == str(box.dir / 'backups') and os.path.isfile(path)
     listing = box.run('backups')
@@ -75,6 +80,10 @@ def test_backup_prints_its_path_and_backups_lists_it(box):
     header, line = listing.stdout.strip().splitlines()
     assert header.split()[:4] == ['date', 'taille', 'vérifiée', 'où']
     assert ' oui ' in line and ' local ' in line and line.endswith(os.path.basename(path))
+    assert listing.stderr.startswith(ADVICE)
+    secret = {'BACKUP_PASSPHRASE': 'la phrase de passe de la bibliothèque'}
+    assert box.run('backup', env=secret).stderr == ''
+    assert ADVICE not in box.run('backups', env=secret).stderr
 
 
 def test_backup_to_another_folder(box, tmp_path):
@@ -104,16 +113,48 @@ def test_restore_asks_before_replacing(box):
     assert box.accounts() == ['marie', 'paul']
 
 
-def test_restore_into_a_new_box(box, tmp_path):
+def test_restore_into_a_new_box_needs_foreign(box, tmp_path):
+    """A new box has a secret of its own: it cannot prove the old box's plain archive, and says so;
+    --foreign restores it after saying plainly what it is about to do."""
     path = box.backup()
     fresh = Box(tmp_path / 'neuve', 'clinew')
     os.makedirs(fresh.dir)
     try:
-        result = fresh.run('restore', path, '--yes')
+        fresh.add_admin('nouvel')
+        line = one_line_error(fresh.run('restore', path, '--yes'))
+        assert 'archive étrangère' in line and '--foreign' in line and 'nothing was changed' in line
+        assert fresh.accounts() == ['nouvel']
+        result = fresh.run('restore', path, '--yes', '--foreign')
         assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith('ATTENTION : archive étrangère.')
+        assert 'remplaceront tout ce que contient ce boîtier' in result.stdout
         assert fresh.accounts() == ['marie']
+        entry = fresh.query("SELECT metadata FROM log WHERE action = 'restauration'")
+        assert '"etrangere_acceptee": true' in entry[0][0]
+        # The same box, with the old box's secret: its own archive, no --foreign needed.
+        secret = (box.dir / 'secret_key').read_text().strip()
+        result = fresh.run('restore', path, '--yes', env={'SECRET_KEY': secret})
+        assert result.returncode == 0 and 'ATTENTION' not in result.stdout, result.stderr
     finally:
         support.drop_schema(fresh.schema)
+
+
+def test_a_forged_archive_on_the_stick_is_refused(box, tmp_path):
+    """Someone who can write on the USB stick rewrites an archive, checksums included: without the
+    box's secret the forgery shows."""
+    from tests.test_backup import reseal, rewrite
+    path = box.backup()
+    box.add_admin('paul')
+
+    def forge(content):
+        content['data/compte/00001.jsonl'] = content['data/compte/00001.jsonl'].replace(b'marie', b'pirate')
+        return reseal(content)
+    rewrite(path, forge)
+    line = one_line_error(box.run('restore', path, '--yes'))
+    assert 'archive étrangère' in line and '--foreign' in line
+    assert box.accounts() == ['marie', 'paul']
+    listing = box.run('backups')
+    assert listing.returncode == 1 and 'NON : archive étrangère' in listing.stdout
 
 
 @pytest.mark.parametrize('damage, message', [
@@ -163,7 +204,8 @@ def test_absent_usb_stick_is_a_warning_not_a_failure(box):
     assert result.returncode == 0
     assert os.path.isfile(result.stdout.strip())
     warning = result.stderr.strip().splitlines()
-    assert len(warning) == 1 and warning[0].startswith('poste-public: warning: clé USB absente')
+    assert len(warning) == 2 and warning[0].startswith('poste-public: warning: clé USB absente')
+    assert warning[1].startswith(ADVICE)
 
 
 def test_progress_is_shown_on_a_terminal(box):

@@ -82,12 +82,16 @@ def test_createsuperuser_prompts_twice(tmp_path):
     assert same.returncode == 0, same.stderr
 
 
-def test_first_start_creates_admin_with_a_printed_password(live):
+def test_first_start_keeps_the_admin_password_in_its_file_only(live):
+    """The console (stdout and stderr: what the system journal records) names the file, never the
+    password; the file is readable by the service's account only."""
     server = live
     password = server.initial_password()
     path = pathlib.Path(server.data_dir) / 'initial_admin_password'
     assert (path.stat().st_mode & 0o777) == 0o600
-    assert password in server.output()
+    output = server.output()
+    assert password not in output
+    assert f'Son mot de passe est dans {path}' in output
     token = server.admin_token()
     status, me = server.request('GET', '/api/auth/me/', token=token)
     assert me['must_change_password'] is True

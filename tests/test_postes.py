@@ -142,7 +142,7 @@ def test_list_and_filter_by_statut(client, admin_token, staff_token):
     assert [p['nom'] for p in everything.json['results']] == ['A', 'B']
     maintenance = client.get('/api/postes/?statut=maintenance', token=staff_token).json
     assert maintenance['count'] == 1 and maintenance['results'][0]['nom'] == 'A'
-    bad = client.get('/api/postes/?statut=cassé', token=staff_token)
+    bad = client.get('/api/postes/?statut=cass%C3%A9', token=staff_token)
     assert bad.status == 400 and 'statut' in bad.json['errors']
 
 

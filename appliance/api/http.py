@@ -83,8 +83,13 @@ def body():
         raise Invalid({}, detail='JSON invalide.') from None
     if not isinstance(data, dict):
         raise Invalid({}, detail='Le corps doit être un objet JSON.')
-    if contains_nul(data):
-        # PostgreSQL refuses NUL in text where SQLite stores it: refused here, on both engines.
+    # PostgreSQL refuses NUL in text where SQLite stores it: refused here, on both engines, for
+    # every field (those no schema reads included), named when it is a field's value.
+    with_nul = sorted(name for name, value in data.items() if contains_nul(value))
+    if with_nul:
+        raise Invalid({name[:100]: ['Caractère nul interdit.'] for name in with_nul},
+                      detail='Caractère nul (\\u0000) interdit dans le JSON.')
+    if contains_nul(list(data)):
         raise Invalid({}, detail='Caractère nul (\\u0000) interdit dans le JSON.')
     return data
 
