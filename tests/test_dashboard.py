@@ -134,11 +134,13 @@ def test_the_desk_from_first_login_to_the_end_of_a_session(page, live):
     expect(tile(page, poste).locator('.session')).to_be_hidden()
     ws.close()
 
-    # An administrator's backups page: one archive now, listed.
+    # An administrator's backups page: one archive now, listed; unencrypted archives are said loudly.
     page.click('nav a[href="#/sauvegardes"]')
     page.click('text=Sauvegarder maintenant')
     expect(page.locator('table tbody tr')).to_have_count(1)
     expect(page.locator('table tbody tr td').nth(2)).to_have_text('Boîtier')
+    expect(page.locator('[data-notice=encryption]')).to_contain_text('Sauvegardes non chiffrées')
+    expect(page.locator('[data-notice=encryption]')).to_contain_text('BACKUP_PASSPHRASE')
 
 
 def test_maintenance_log_export_statistics_and_an_ended_login(page, live):
@@ -191,3 +193,32 @@ def test_maintenance_log_export_statistics_and_an_ended_login(page, live):
     expect(page.locator('.login .notice')).to_have_text(
         'Votre session de travail a pris fin (expirée ou fermée). Reconnectez-vous.')
     expect(page.locator('#topbar')).to_be_hidden()
+
+
+def test_csv_cells_never_start_a_formula(page, live):
+    """A name typed as a formula stays text when the export is opened in a spreadsheet."""
+    page.goto(live.base_url + '/')
+    csv = page.evaluate("""async () => {
+        const {toCsv} = await import('/static/app/csv.js');
+        return toCsv(['Nom'], [['=1+2'], ['+33 6 12'], ['-2'], ['@SUM(A1)'], ['\\tsuite'], ['\\rfin'],
+                               ['Martin'], ['=A1;B1'], [null]]);
+    }""")
+    lines = csv.lstrip('\ufeff').split('\r\n')
+    assert lines[1:10] == ["'=1+2", "'+33 6 12", "'-2", "'@SUM(A1)", "'\tsuite", '"\'\rfin"', 'Martin',
+                           '"\'=A1;B1"', '']
+    # And in the audit log's export: a visitor registered as "@SUM(1+1)" "=HYPERLINK(...)".
+    live.api('POST', '/api/utilisateurs/', {'nom': '=HYPERLINK("http://x")', 'prenom': '@SUM(1+1)',
+                                             'telephone': '0600000000', 'consentement_rgpd': True}, expect=201)
+    add_account(live, 'agent')
+    log_in(page, live, 'agent')
+    page.click('nav a[href="#/journal"]')
+    page.select_option('select[name=action]', 'creation_utilisateur')
+    page.click('text=Filtrer')
+    expect(page.locator('table.log tbody tr')).to_have_count(1)
+    with page.expect_download() as download:
+        page.click('text=Exporter en CSV')
+    with open(download.value.path(), encoding='utf-8-sig') as f:
+        rows = f.read().split('\n')[1:-1]
+    cells = rows[0].split(';')
+    assert cells[3] in ("'@SUM(1+1) =HYPERLINK(\"\"http://x\"\")", "\"'@SUM(1+1) =HYPERLINK(\"\"http://x\"\")\"")
+    assert not any(cell.lstrip('"').startswith(('=', '+', '-', '@')) for row in rows for cell in row.split(';'))

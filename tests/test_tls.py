@@ -17,6 +17,7 @@ import websocket
 from appliance import tls
 from appliance.kiosk.config import ConfigError, load_config
 from appliance.kiosk.connection import Connection
+from tests.browser import expect
 from tests.live import kiosk, recv_json
 
 ENV = {k: v for k, v in os.environ.items()
@@ -170,7 +171,7 @@ def test_plain_http_on_the_tls_port_is_refused_without_a_traceback(https):
     assert 'Traceback' not in output and 'SSLError' not in output and 'HTTP_REQUEST' not in output
 
 
-def test_a_certificate_near_its_end_is_reported(tmp_path, live_server):
+def test_a_certificate_near_its_end_is_reported(tmp_path, live_server, browser):
     # An authority and a certificate made 800 days ago: the certificate (825 days) has 25 left.
     made = datetime.now(timezone.utc) - timedelta(days=800)
     box = tmp_path / 'old'
@@ -182,6 +183,21 @@ def test_a_certificate_near_its_end_is_reported(tmp_path, live_server):
     assert status == 200 and health['certificate'] == 'expires_soon'
     assert f'{issued.expires:%d/%m/%Y}' in health['warnings'][0] and 'tls init' in health['warnings'][0]
     assert 'the HTTPS certificate expires on' in server.output()   # the job's warning, at start and nightly
+    # And on the dashboard's backups page, for the administrator.
+    server.api('POST', '/api/comptes/', {'username': 'chef', 'password': 'Accueil-Mediatheque-2026',
+                                         'role': 'admin'}, expect=201)
+    context = browser.new_context(locale='fr-FR', ignore_https_errors=True)
+    try:
+        page = context.new_page()
+        page.goto(server.base_url + '/')
+        page.fill('input[name=username]', 'chef')
+        page.fill('input[name=password]', 'Accueil-Mediatheque-2026')
+        page.click('form button[type=submit]')
+        page.click('nav a[href="#/sauvegardes"]')
+        expect(page.locator('[data-notice=health]')).to_contain_text(
+            f'Le certificat HTTPS du boîtier expire le {issued.expires:%d/%m/%Y}')
+    finally:
+        context.close()
 
 
 def loads_cryptography(pid):

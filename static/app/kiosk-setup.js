@@ -18,8 +18,13 @@ export function kioskIni({server, poste, token, library}) {
     line('token', token),
     library.nom ? line('library_name', library.nom) : '# library_name = (le nom réglé sur la page Postes)',
     library.page_accueil ? line('home_page', library.page_accueil) : '# home_page = https://catalogue.exemple.fr/',
-    '# Commande de fin de session (voir docs/deployer-10-postes.md), par exemple :',
+    ...(server.startsWith('https:') ? [
+      '# Boîtier en HTTPS : son autorité (ca.pem, voir docs/install.md), si ce PC ne la connaît pas déjà :',
+      '# ca = /etc/poste-public/ca.pem'] : []),
+    '# Commande de fin de session (voir docs/deployer-10-postes.md) : sous Windows',
     '# end_command = shutdown /l /f',
+    '# sous Linux',
+    '# end_command = systemctl start --no-block poste-public-fin-de-session.service',
     '# admin_secret_hash = (sortie de : poste-public-kiosk hash-secret)',
     '',
   ].join('\r\n');
