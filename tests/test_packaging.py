@@ -23,6 +23,8 @@ def wheel(tmp_path_factory):
     source, out = tmp_path_factory.mktemp('source'), tmp_path_factory.mktemp('wheel')
     for name in PROJECT:
         path = os.path.join(ROOT, name)
+        if not os.path.exists(path):
+            continue
         if os.path.isdir(path):
             shutil.copytree(path, source / name, symlinks=True, ignore=shutil.ignore_patterns('__pycache__'))
         else:
