@@ -18,7 +18,7 @@ from appliance import tls
 from appliance.kiosk.config import ConfigError, load_config
 from appliance.kiosk.connection import Connection
 from tests.browser import expect
-from tests.live import kiosk, recv_json
+from tests.live import kiosk
 
 ENV = {k: v for k, v in os.environ.items()
        if not k.startswith(('POSTGRES_', 'DB_', 'DATABASE_URL', 'TLS_', 'SECRET_KEY'))}   # SQLite in DATA_DIR
