@@ -57,16 +57,18 @@ def _safe_url(url):
 # -- commands -------------------------------------------------------------------------------
 
 def cmd_serve(config, args):
-    from appliance import instance, relay
+    from appliance import instance, relay, transport
     from appliance.server import serve
     try:
         instance.hold(config)
     except instance.AlreadyRunning as exc:
         raise Failure(str(exc)) from None
+    # A certificate that cannot be used stops the start before anything is touched.
+    tls_context = transport.tls_context(config.tls_cert, config.tls_key) if config.tls else None
     setup_logging(config)
     open_database(config, timeout=10)
     try:
-        return serve(config, args.host, args.port)
+        return serve(config, args.host, args.port, tls_context)
     except relay.SecretKeyMismatch as exc:
         raise Failure(str(exc)) from None
 

@@ -215,15 +215,14 @@ def _secret_key(get, data_dir):
 
 
 def _tls_files(get):
-    """(TLS_CERT, TLS_KEY): both set, to readable files, or neither."""
+    """(TLS_CERT, TLS_KEY): both set, or neither."""
     cert, key = get.str('TLS_CERT', ''), get.str('TLS_KEY', '')
     if bool(cert) != bool(key):
         missing = 'TLS_KEY' if cert else 'TLS_CERT'
         raise ConfigError(f'{missing}: must be set together with {"TLS_CERT" if cert else "TLS_KEY"} '
                           '(the server certificate and its private key, PEM files)')
-    for name, path in (('TLS_CERT', cert), ('TLS_KEY', key)):
-        if path and not os.access(path, os.R_OK):
-            raise ConfigError(f'{name}: cannot read {path!r}')
+    # Whether the files can be used is checked by `serve` (not here: `tls init` must be able to
+    # run with the settings already written, to make the very files they name).
     return (os.path.abspath(cert), os.path.abspath(key)) if cert else ('', '')
 
 

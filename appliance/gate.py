@@ -54,6 +54,8 @@ class Gate:
 
     def __getattr__(self, name):
         # What the gate does not define is the application's (its routes, for instance).
+        if name == 'app':
+            raise AttributeError(name)
         return getattr(self.app, name)
 
     def _trusted(self, address):

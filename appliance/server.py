@@ -158,9 +158,11 @@ def start_relay(ctx):
     ctx.authenticator.follow()
 
 
-def serve(config, host='0.0.0.0', port=8000):
-    # A certificate that cannot be used stops the start before anything is touched.
-    tls_context = transport.tls_context(config.tls_cert, config.tls_key) if config.tls else None
+def serve(config, host='0.0.0.0', port=8000, tls_context=None):
+    """Serve until SIGTERM or SIGINT. `tls_context`: transport.tls_context() of TLS_CERT and TLS_KEY,
+    made by the caller before it touches anything (made here when it did not)."""
+    if config.tls and tls_context is None:
+        tls_context = transport.tls_context(config.tls_cert, config.tls_key)
     ctx = prepare(config)
     if not config.is_sqlite:
         start_relay(ctx)   # before anything keeps state: from now on no fact is missed

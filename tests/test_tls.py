@@ -96,6 +96,15 @@ def test_tls_settings_come_in_pairs(tmp_path, box):
     mismatched = cli(tmp_path, 'serve', '--port', '1', TLS_CERT=files['server.pem'], TLS_KEY=files['ca.key'])
     assert mismatched.returncode == 1 and 'TLS_CERT, TLS_KEY' in mismatched.stderr
     assert 'Traceback' not in mismatched.stderr
+    # The settings may be written first: `tls init` then makes the very files they name.
+    later = tmp_path / 'plus-tard'
+    named = {'TLS_CERT': str(later / 'tls' / 'server.pem'), 'TLS_KEY': str(later / 'tls' / 'server.key')}
+    missing = cli(tmp_path, 'serve', '--port', '1', DATA_DIR=str(later), **named)
+    assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1
+    assert missing.stderr.startswith('poste-public: configuration error: TLS_CERT, TLS_KEY: cannot use')
+    assert not os.path.exists(later / 'poste_public.db')     # refused before anything was touched
+    assert cli(tmp_path, 'tls', 'init', DATA_DIR=str(later), **named).returncode == 0
+    assert os.path.exists(named['TLS_CERT']) and os.path.exists(named['TLS_KEY'])
 
 
 def test_https_and_wss_verified_against_the_local_authority(https):
