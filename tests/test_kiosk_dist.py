@@ -39,7 +39,8 @@ def test_the_folder_holds_the_kiosk_its_one_dependency_and_the_pcs_kit(installed
     assert wheels[0].startswith('poste_public_kiosk-') and wheels[0].endswith('-py3-none-any.whl')   # pure Python
     assert wheels[1].startswith('websocket_client-') and wheels[1].endswith('-py3-none-any.whl')
     assert sorted(os.listdir(dist / 'windows')) == ['fin-de-session.cmd']
-    assert sorted(os.listdir(dist / 'linux')) == ['fin-de-session.sh', 'poste-public-kiosk.desktop',
+    assert sorted(os.listdir(dist / 'linux')) == ['50-poste-public-kiosk.rules', 'fin-de-session.sh',
+                                                  'poste-public-fin-de-session.service',
                                                   'poste-public-kiosk.service']
 
 

@@ -77,7 +77,7 @@ def test_the_linux_kiosk_runs_as_its_own_account_out_of_the_visitors_reach():
     assert unit['WantedBy'] == ['graphical.target']          # a system unit, not the session's
     assert 'PartOf' not in unit and 'graphical-session.target' not in ' '.join(sum(unit.values(), []))
     assert unit['NoNewPrivileges'] == ['yes']
-    assert unit['ExecStart'][0].endswith('poste-public kiosk --config /etc/poste-public/kiosk.ini')
+    assert unit['ExecStart'][0] == '/opt/poste-public-kiosk/bin/poste-public-kiosk --config /etc/poste-public/kiosk.ini'
     assert any(pre.startswith('+') and 'Xauthority' in pre for pre in unit['ExecStartPre'])
     assert 'XAUTHORITY=/run/poste-public-kiosk/Xauthority' in unit['Environment']
     state = [e for e in unit['Environment'] if e.startswith('KIOSK_STATE_FILE=')][0]
@@ -103,7 +103,7 @@ def test_unit_files_pass_systemd_analyze(tmp_path):
         with open(f'{ROOT}/systemd/{name}') as f:
             text = f.read()
         # The programs live on the box, not here: any executable stands in for them.
-        for program in ('/opt/poste-public/.venv/bin/poste-public', '/opt/poste-public/bin/poste-public',
+        for program in ('/opt/poste-public/.venv/bin/poste-public', '/opt/poste-public-kiosk/bin/poste-public-kiosk',
                         '/usr/local/sbin/poste-public-fin-de-session'):
             text = text.replace(program, shutil.which('true'))
         (tmp_path / name).write_text(text)

@@ -150,7 +150,7 @@ def test_the_tk_kiosk_link_trusts_only_the_given_authority(https, tmp_path):
         load_config(env={**env, 'KIOSK_SERVER': 'http://127.0.0.1:8000'}, overrides={'ca': https.ca_file})
     not_pem = tmp_path / 'x.pem'
     not_pem.write_text('bonjour')
-    with pytest.raises(ConfigError, match='not a PEM certificate'):
+    with pytest.raises(ConfigError, match="n'est pas un certificat PEM"):
         load_config(env=env, overrides={'ca': str(not_pem)})
 
 
