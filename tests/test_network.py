@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from tests import support
-from tests.live import free_port, kiosk, nothing_within, recv_action, recv_event, recv_json, ws_connect
+from tests.live import close_code, free_port, kiosk, nothing_within, recv_action, recv_event, recv_json, ws_connect
 
 postgresql_only = pytest.mark.skipif(support.postgres_url() is None,
                                      reason='several processes need PostgreSQL (DATABASE_URL)')
@@ -61,7 +61,10 @@ def test_a_logout_on_one_process_is_refused_by_the_other(pair):
     status, login = a.request('POST', '/api/token/', {'username': 'admin', 'password': a.initial_password()})
     access, refresh = login['access'], login['refresh']
     assert b.request('GET', '/api/auth/me/', token=access)[0] == 200    # B remembers this login now
+    feed = ws_connect(b.ws_url(f'/ws/staff/?token={access}'))          # and a desk is on B's feed
+    assert recv_json(feed)['event'] == 'hello'
     assert a.request('POST', '/api/auth/logout/', {'refresh': refresh}, token=access)[0] == 204
+    assert close_code(feed, timeout=1) == 4401
     deadline = time.monotonic() + 1
     while b.request('GET', '/api/auth/me/', token=access)[0] != 401:
         assert time.monotonic() < deadline, 'B still accepts a token revoked through A'
