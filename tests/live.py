@@ -177,6 +177,12 @@ class LiveServer:
         return self.api('POST', '/api/sessions/', {'utilisateur': visitor['id'], 'poste': poste_id,
                                                    'duree_initiale': duree}, expect=201)
 
+    def start_session(self, session, poste):
+        """Staff start `session` (as created) on `poste`, as the desk does for a visitor whose
+        kiosk is not connected; returns the session as started."""
+        return self.api('POST', '/api/sessions/validate-code/',
+                        {'code': session['code_acces'], 'poste': poste['id']}, expect=200)['session']
+
 
 # -- WebSocket helpers (websocket-client) ----------------------------------------------------
 

@@ -39,8 +39,7 @@ def test_a_change_through_one_process_reaches_the_other_within_a_second(pair):
     ws, sync = kiosk(b, poste)                       # the kiosk is connected to B
     feed = staff_feed(b)                             # and so is a desk
     began = time.monotonic()
-    a.api('POST', '/api/sessions/validate-code/', {'code': session['code_acces'], 'poste': poste['id']},
-          expect=200)
+    a.start_session(session, poste)
     assert recv_action(ws, 'session_started', timeout=1)['session']['id'] == session['id']
     a.api('POST', f'/api/sessions/{session["id"]}/add-time/', {'minutes': 5}, expect=200)
     assert recv_action(ws, 'add_time', timeout=1)['seconds'] == 300
@@ -81,8 +80,7 @@ def test_warnings_and_the_end_happen_once_whoever_started_the_session(live_serve
     poste = a.make_poste()
     session = a.make_session(poste['id'], duree=60)
     ws, _ = kiosk(c, poste)
-    a.api('POST', '/api/sessions/validate-code/', {'code': session['code_acces'], 'poste': poste['id']},
-          expect=200)
+    a.start_session(session, poste)
     started = time.monotonic()
     recv_action(ws, 'session_started', timeout=1)
     assert a.kill() == -9                            # the process that started it dies
@@ -156,8 +154,7 @@ def test_a_lost_listening_connection_comes_back_and_catches_up(pair):
     # Cut B's listening connection from the database side; meanwhile A starts the session.
     a.execute_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                   "WHERE application_name = 'poste-public-relay' AND pid <> pg_backend_pid()")
-    a.api('POST', '/api/sessions/validate-code/', {'code': session['code_acces'], 'poste': poste['id']},
-          expect=200)
+    a.start_session(session, poste)
     # B reads everything again once it listens again: its kiosk hears the session it missed.
     deadline = time.monotonic() + 15
     while True:

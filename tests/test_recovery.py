@@ -10,8 +10,7 @@ def test_kill_9_keeps_remaining_time_and_waiting_codes(live_server):
     server = live_server()
     poste = server.make_poste()
     running = server.make_session(poste['id'], duree=3600)
-    server.api('POST', '/api/sessions/validate-code/', {'code': running['code_acces'], 'poste': poste['id']},
-               expect=200)
+    server.start_session(running, poste)
     other = server.make_poste('Poste 2', '10.0.0.12')
     waiting = server.make_session(other['id'], duree=900, nom='Attente', prenom='Paul')
     started = time.monotonic()
@@ -35,8 +34,7 @@ def test_sessions_that_ran_out_while_stopped_end_at_start(live_server):
     server = live_server()
     poste = server.make_poste()
     session = server.make_session(poste['id'], duree=600)
-    server.api('POST', '/api/sessions/validate-code/', {'code': session['code_acces'], 'poste': poste['id']},
-               expect=200)
+    server.start_session(session, poste)
     assert server.stop() == 0
     past = (datetime.utcnow() - timedelta(minutes=5)).strftime('%Y-%m-%d %H:%M:%S')
     server.execute_sql('UPDATE poste_session SET fin_prevue = ? WHERE id = ?', (past, session['id']))

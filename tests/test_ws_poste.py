@@ -91,8 +91,7 @@ def test_heartbeat_drift_gets_sync_and_ended_code_gets_close(running):
 
 def test_idle_kiosk_with_running_session_gets_sync(live, poste):
     session = live.make_session(poste['id'])
-    live.api('POST', '/api/sessions/validate-code/', {'code': session['code_acces'], 'poste': poste['id']},
-             expect=200)
+    live.start_session(session, poste)
     ws, sync = kiosk(live, poste)
     assert sync['session']['id'] == session['id'] and sync['statut'] == 'occupe'
     ws.send(json.dumps({'type': 'heartbeat'}))

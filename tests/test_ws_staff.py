@@ -39,8 +39,7 @@ def test_feed_pushes_session_poste_and_log_changes(live):
     session = live.make_session(poste['id'])
     seen = events_until(ws, lambda m: m['event'] == 'session' and m['session']['id'] == session['id'])
     assert any(m['event'] == 'log' and m['log']['action'] == 'generation_code' for m in seen)
-    live.api('POST', '/api/sessions/validate-code/', {'code': session['code_acces'], 'poste': poste['id']},
-             expect=200)
+    live.start_session(session, poste)
     seen = events_until(ws, lambda m: m['event'] == 'poste' and m['poste']['statut'] == 'occupe')
     tile = seen[-1]['poste']
     assert tile['session_active']['id'] == session['id'] and tile['session_active']['utilisateur_nom']
