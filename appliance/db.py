@@ -99,6 +99,11 @@ def writing():
     so nobody is told of a change that was rolled back; those registered with before_commit() run
     last inside the transaction, so what they write commits or rolls back with it.
     """
+    # The connection first, the lock second: a greenlet that took the lock and then waited for a
+    # pooled connection, while every connection was held by greenlets waiting for the lock, would
+    # stall every write until the pool's time-out (hundreds of kiosks connecting at once did).
+    if database.is_closed():
+        database.connect()
     with _write_lock:
         outermost = not getattr(_local, 'depth', 0)
         if outermost:
@@ -125,10 +130,8 @@ def writing():
 @contextmanager
 def on_demand():
     """Like database.connection_context(), but the connection is taken at the first query only:
-    a kiosk message that needs no query (most heartbeats) costs none, and a write that waits for
-    the write lock waits without holding one (hundreds of kiosks reconnecting at once after a
-    restart would otherwise hold every pooled connection while they queue). For a greenlet's own
-    unit of work, not inside another connection context."""
+    a kiosk message that needs no query (most heartbeats) costs none. For a greenlet's own unit of
+    work, not inside another connection context."""
     try:
         yield
     finally:
