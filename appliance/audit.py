@@ -17,13 +17,14 @@ ACTIONS = (
     'demarrage_session', 'echec_code', 'ajout_temps', 'avertissement', 'fermeture', 'expiration',
     'connexion_poste', 'deconnexion_poste', 'creation_compte', 'modification_compte',
     'suppression_compte', 'sauvegarde', 'restauration', 'purge', 'modification_bibliotheque',
-    'fusion_utilisateurs',
+    'fusion_utilisateurs', 'creation_site', 'modification_site', 'suppression_site',
 )
 
 
 def record(action, *, now, operateur='', utilisateur=None, session=None, poste=None, details='',
-           metadata=None, ip=None):
-    """Write one entry. `operateur` is a Compte, a username or ''; the others are model rows."""
+           metadata=None, ip=None, site=None):
+    """Write one entry. `operateur` is a Compte, a username or ''; the others are model rows.
+    `site` (an id) when given, else the site of the session, of the poste, or of the staff member."""
     assert action in ACTIONS, action
     if hasattr(operateur, 'username'):
         operateur = operateur.username
@@ -31,6 +32,9 @@ def record(action, *, now, operateur='', utilisateur=None, session=None, poste=N
         utilisateur = session.utilisateur
     if poste is None and session is not None and session.poste_id:
         poste = session.poste
+    if site is None:
+        site = next((row.site_id for row in (session, poste, operateur)
+                     if getattr(row, 'site_id', None) is not None), None)
     entry = Log.create(
         action=action,
         operateur=operateur or '',
@@ -43,6 +47,7 @@ def record(action, *, now, operateur='', utilisateur=None, session=None, poste=N
         metadata=json.dumps(metadata or {}, ensure_ascii=False, sort_keys=True),
         ip_address=ip,
         created_at=now,
+        site=site,
     )
     events.publish(events.LOG_WRITTEN, log=to_json(entry))
     return entry
@@ -62,6 +67,7 @@ def to_json(entry):
         'metadata': entry.metadata_dict,
         'ip_address': entry.ip_address,
         'created_at': iso(entry.created_at),
+        'site': entry.site,
     }
 
 

@@ -155,3 +155,43 @@ class State(BaseModel):
 
 
 ALL_MODELS = [Compte, AuthSession, Utilisateur, Poste, Session, Log, State]
+
+
+# -- sites (several branches on one database) -----------------------------------------------------
+
+_default_site = {}   # database object -> id of its default site
+
+
+class Site(BaseModel):
+    """A branch of the library network. The oldest site (made by migration 0002) is the default
+    one: postes, staff accounts and sessions made without a site belong to it; it cannot be deleted."""
+    nom = CharField(max_length=100, unique=True)
+    adresse = TextField(default='')
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+
+def default_site_id():
+    """The id of the default site (the oldest), read once per bound database."""
+    key = id(database.obj)
+    if key not in _default_site:
+        found = Site.select(Site.id).order_by(Site.id).first()
+        if found is None:
+            return None
+        _default_site[key] = found.id
+    return _default_site[key]
+
+
+for _model in (Poste, Compte, Session):
+    _model._meta.add_field('site', ForeignKeyField(Site, null=True, default=default_site_id,
+                                                   on_delete='RESTRICT'))
+# The audit log names the site by id only, like everything else it names (entries outlive rows);
+# null for what concerns the whole network (backups, purges).
+Log._meta.add_field('site', IntegerField(null=True, index=True))
+
+ALL_MODELS.append(Site)
+
+
+def forget_default_site():
+    """Read the default site again at its next use (after a restore replaced the sites)."""
+    _default_site.clear()

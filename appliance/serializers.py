@@ -50,6 +50,7 @@ def session_json(session, now):
         'operateur': session.operateur,
         'notes': session.notes,
         'created_at': iso(session.created_at),
+        'site': session.site_id,
     }
 
 
@@ -85,6 +86,7 @@ def poste_fields(poste):
         'emplacement': poste.emplacement,
         'created_at': iso(poste.created_at),
         'updated_at': iso(poste.updated_at),
+        'site': poste.site_id,
     }
 
 

@@ -4,7 +4,7 @@ import pytest
 from tests.support import log_actions
 
 FIELDS = {'id', 'nom', 'ip_address', 'mac_address', 'statut', 'emplacement', 'derniere_connexion', 'en_ligne',
-          'session_active', 'created_at', 'updated_at', 'adresse_kiosque'}
+          'session_active', 'created_at', 'updated_at', 'adresse_kiosque', 'site'}
 
 
 def running_session(client, token, poste):

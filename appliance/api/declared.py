@@ -24,7 +24,8 @@ and only when it names them: `compte` (the staff account calling; None for a kio
 scraper), `kiosk` (the poste of the kiosk calling, None when staff call) and `data` (the clean body).
 
 Checks run in a fixed order clients can rely on: who is calling (401, 403), the path (404), the
-body (413, 415, 400), then the handler. A dict keyword is stored by bottle as dotted keys
+site of the rows it names (403 for staff of another site), the body (413, 415, 400), then the
+handler. A dict keyword is stored by bottle as dotted keys
 (`body.nom`, `body.prenom`…): Declaration gathers them back (so an empty schema means no body).
 """
 import hmac
@@ -35,6 +36,7 @@ from bottle import RouteError, request, response
 
 from appliance.api.http import bearer_token, body, client_ip, get_or_404, require_admin, require_staff
 from appliance.api.validation import validate
+from appliance.desk.sites import check_site
 from appliance.errors import Forbidden, Unauthorized
 
 PUBLIC, KIOSK, STAFF, ADMIN, METRICS = 'public', 'kiosk', 'staff', 'admin', 'metrics'
@@ -153,6 +155,8 @@ class Declared:
         def wrapper(**url_args):
             compte, kiosk = caller()
             args = [resolve(url_args[name]) for name, resolve in resolvers]
+            for row in args:   # staff act on their own site only (403); admins on all
+                check_site(compte, row)
             kwargs = {}
             if wants_compte:
                 kwargs['compte'] = compte

@@ -6,6 +6,7 @@ from appliance.api.pagination import PAGINATION, int_param, paginate
 from appliance.api.validation import parse_datetime_param
 from appliance.audit import ACTIONS, to_json
 from appliance.errors import Invalid
+from appliance.api.sites import SITE_FILTER, site_scope
 from appliance.models import Log
 
 ENTRY = Row(Log, 'Entrée du journal introuvable.')
@@ -15,13 +16,17 @@ FILTERS = (
       for name, what in (('utilisateur', 'visiteur'), ('poste', 'poste'), ('session', 'session'))),
     Query('date_min', {'type': 'string'}, 'Depuis ce moment : AAAA-MM-JJ ou AAAA-MM-JJTHH:MM:SS (UTC sans fuseau).'),
     Query('date_max', {'type': 'string'}, 'Jusqu’à ce moment, même format ; une date seule inclut sa journée.'),
+    SITE_FILTER,
 )
 
 
 def routes(app, ctx):
     @app.get('/api/logs/', auth=STAFF, query=FILTERS + PAGINATION, summary='Journal d’audit')
-    def list_logs():
+    def list_logs(compte):
+        site = site_scope(compte)
         query = Log.select().order_by(Log.created_at.desc(), Log.id.desc())
+        if site is not None:   # with the entries of the whole network (backups, purges)
+            query = query.where((Log.site == site) | Log.site.is_null())
         action = request.query.get('action')
         if action:
             if action not in ACTIONS:

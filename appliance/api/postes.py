@@ -5,9 +5,10 @@ from peewee import IntegrityError
 from appliance.api.declared import ADMIN, STAFF, Query, Row
 from appliance.api.http import client_ip
 from appliance.api.pagination import PAGINATION, paginate_list
-from appliance.api.validation import Boolean, Choice, IPAddress, MACAddress, Text
+from appliance.api.validation import Boolean, Choice, IPAddress, MACAddress, Reference, Text
 from appliance.errors import Invalid
-from appliance.models import Poste
+from appliance.api.sites import SITE_FILTER, site_scope
+from appliance.models import Poste, Site
 from appliance.protocol import POSTE_STATUTS
 
 SCHEMA = {
@@ -16,6 +17,7 @@ SCHEMA = {
     'mac_address': MACAddress(null=True),
     'emplacement': Text(200),
     'statut': Choice(POSTE_STATUTS),   # "occupe" only as the current value, echoed back unchanged
+    'site': Reference(Site),
 }
 STATUS = {'statut': Choice(POSTE_STATUTS, required=True), 'force': Boolean()}
 UNIQUE = {'nom': 'Un poste porte déjà ce nom.', 'ip_address': 'Un poste a déjà cette adresse IP.',
@@ -42,12 +44,13 @@ def check_unique(data, current=None):
 def routes(app, ctx):
     desk = ctx.desk
 
-    @app.get('/api/postes/', auth=STAFF, query=(STATUT_FILTER, *PAGINATION), summary='Liste des postes')
-    def list_postes():
+    @app.get('/api/postes/', auth=STAFF, query=(STATUT_FILTER, SITE_FILTER, *PAGINATION), summary='Liste des postes')
+    def list_postes(compte):
+        site = site_scope(compte)
         statut = request.query.get('statut') or None
         if statut is not None and statut not in POSTE_STATUTS:
             raise Invalid({'statut': [f'Statut inconnu : {", ".join(POSTE_STATUTS)}.']})
-        return paginate_list(desk.room_json(statut))
+        return paginate_list(desk.room_json(statut, site=site))
 
     @app.post('/api/postes/', auth=ADMIN, body=SCHEMA, status=201,
               summary='Créer un poste (renvoie kiosk_token une seule fois)')
@@ -74,6 +77,7 @@ def routes(app, ctx):
                summary='Modifier un poste (partiel)')
     def update_poste(poste, compte, data):
         check_unique(data, current=poste)
+        desk.move_poste_check(poste, data.get('site'))
         statut = data.pop('statut', None)
         # The status first: when its rules refuse (409, 400), nothing else has changed.
         if statut is not None and statut != poste.statut:

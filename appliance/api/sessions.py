@@ -8,7 +8,9 @@ from appliance.api.pagination import PAGINATION, int_param, paginate
 from appliance.api.validation import Integer, Reference, Text
 from appliance.errors import Invalid
 from appliance.desk.sessions import MAX_ADDED, MAX_DURATION, MIN_ADDED, MIN_DURATION
-from appliance.models import Poste, Session, Utilisateur
+from appliance.api.sites import SITE_FILTER, site_scope
+from appliance.desk.sites import check_site
+from appliance.models import Poste, Session, Site, Utilisateur
 from appliance.protocol import SESSION_STATUTS, Reason, normalise_code
 from appliance.serializers import kiosk_session_json, session_json, temps_restant
 
@@ -19,6 +21,7 @@ CREATE = {
     'duree_minutes': Integer(MIN_DURATION // 60, MAX_DURATION // 60, write_only=True,
                              description='Accepté à la place de duree_initiale.'),
     'notes': Text(2000),
+    'site': Reference(Site, null=True),
 }
 VALIDATE = {'code': Text(20, blank=False), 'code_acces': Text(20, blank=False, write_only=True),
             'poste': Reference(Poste, null=True)}
@@ -31,6 +34,7 @@ FILTERS = (
           f'Un ou plusieurs statuts, séparés par des virgules : {", ".join(SESSION_STATUTS)}.'),
     Query('poste', {'type': 'integer', 'minimum': 1}, 'Identifiant du poste.'),
     Query('utilisateur', {'type': 'integer', 'minimum': 1}, 'Identifiant du visiteur.'),
+    SITE_FILTER,
 )
 
 
@@ -47,10 +51,13 @@ def routes(app, ctx):
     desk = ctx.desk
 
     @app.get('/api/sessions/', auth=STAFF, query=FILTERS + PAGINATION, summary='Liste des sessions')
-    def list_sessions():
+    def list_sessions(compte):
+        site = site_scope(compte)
         query = (Session.select(Session, Utilisateur, Poste)
                  .join(Utilisateur, JOIN.LEFT_OUTER).switch(Session).join(Poste, JOIN.LEFT_OUTER)
                  .order_by(Session.created_at.desc(), Session.id.desc()))
+        if site is not None:
+            query = query.where(Session.site == site)
         statut = request.query.get('statut')
         if statut:
             statuts = statut.split(',')
@@ -69,7 +76,8 @@ def routes(app, ctx):
     def create_session(compte, data):
         duree = one_of(data, 'duree_initiale', 'duree_minutes', 60)
         session = desk.create_session(data['utilisateur'], data.get('poste'), duree,
-                                      notes=data.get('notes', ''), operateur=compte, ip=client_ip())
+                                      notes=data.get('notes', ''), operateur=compte, ip=client_ip(),
+                                      site=data.get('site'))
         return desk.session_json(session)
 
     @app.get('/api/sessions/<session_id>/', auth=STAFF, wildcards={'session_id': SESSION},
@@ -86,6 +94,7 @@ def routes(app, ctx):
             raise Invalid({'code': ['Ce champ est obligatoire.']})
         if poste is None:
             poste = data.get('poste') or bound_poste(code)
+            check_site(compte, poste)   # staff start sessions on their own site's postes only
         session = desk.validate_code(code, poste, source_ip=client_ip(), operateur=operateur)
         now = ctx.clock.now()
         shown = session_json(session, now)

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from bottle import request
 
 from appliance.api.declared import STAFF, Query
+from appliance.api.sites import SITE_FILTER, site_scope
 from appliance.desk import stats
 from appliance.errors import Invalid
 
@@ -48,9 +49,10 @@ PERIOD = (
 
 
 def routes(app, ctx):
-    @app.get('/api/stats/', auth=STAFF, query=PERIOD,
+    @app.get('/api/stats/', auth=STAFF, query=PERIOD + (SITE_FILTER,),
              summary='Statistiques d’usage agrégées, sans donnée personnelle (30 derniers jours par défaut)')
-    def statistics():
+    def statistics(compte):
+        site = site_scope(compte)
         now = ctx.clock.now()
         date_min, date_max = period(now)
-        return ctx.desk.statistics(date_min, date_max)
+        return ctx.desk.statistics(date_min, date_max, site=site)

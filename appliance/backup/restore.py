@@ -20,7 +20,7 @@ from playhouse.migrations import Migration, Runner
 from appliance import accounts, audit, db
 from appliance.backup import archive, tables
 from appliance.backup.snapshot import SqliteSnapshot
-from appliance.models import AuthSession
+from appliance.models import AuthSession, forget_default_site
 
 
 CHANGED = 'l’archive a changé depuis sa vérification'
@@ -103,6 +103,7 @@ def _replace_all(load, photos_dir, photos_new, manifest, path, now, operateur, f
             for model in [AuthSession] + tables.MODELS[::-1]:    # children before parents
                 model.delete().execute()
             load()
+            forget_default_site()
             _move_sequences_past_restored_ids()
             rows = sum(spec['rows'] for spec in manifest['tables'].values())
             audit.record('restauration', now=now, operateur=operateur,

@@ -12,6 +12,7 @@ messages.
   visitors.py   visitors and their photos
   duplicates.py visitors registered twice: finding them, merging two records
   library.py    the library's name and kiosk home page (admin settings)
+  sites.py      the branches of a network: sites, and who may act on which
   moves.py      what they share: reading rows again, ending a session, "poste/session changed"
 with room.py (every poste and its running session, kept in memory) and stats.py (usage
 statistics, aggregated SQL without personal data).
@@ -24,14 +25,15 @@ from appliance.desk.moves import Moves
 from appliance.desk.postes import Postes
 from appliance.desk.presence import Presence
 from appliance.desk.sessions import Sessions
+from appliance.desk.sites import Sites
 from appliance.desk.visitors import Visitors
 
 
-class Desk(Postes, Sessions, Presence, Visitors, Duplicates, Library, Moves):
+class Desk(Postes, Sessions, Presence, Visitors, Duplicates, Library, Sites, Moves):
     """The one facade. Its parts share `config`, `clock` and `room` (set up by Moves)."""
 
-    def statistics(self, date_min, date_max):
-        return stats.compute(date_min, date_max, self.now())
+    def statistics(self, date_min, date_max, site=None):
+        return stats.compute(date_min, date_max, self.now(), site=site)
 
     def follow(self):
         """Keep the room right when other processes on the same database change postes and

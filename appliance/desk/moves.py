@@ -26,10 +26,10 @@ class Moves:
         heartbeat needs. (None, None) for a deleted poste."""
         return self.room.get(poste_id)
 
-    def room_json(self, statut=None):
+    def room_json(self, statut=None, site=None):
         now = self.now()
         return [self._poste_json(poste, running, fields, now) for poste, running, fields in self.room.entries()
-                if statut is None or poste.statut == statut]
+                if (statut is None or poste.statut == statut) and (site is None or fields['site'] == site)]
 
     def poste_json(self, poste):
         running = running_sessions([poste.id]).get(poste.id)

@@ -25,12 +25,13 @@ class Sessions:
         self.code_failures_by_poste = Throttle(limit=10, window=300, lockout=60, clock=clock)
         self.code_failures_by_address = Throttle(limit=30, window=300, lockout=300, clock=clock)
 
-    def create_session(self, utilisateur, poste, duree, *, notes='', operateur, ip):
+    def create_session(self, utilisateur, poste, duree, *, notes='', operateur, ip, site=None):
         """Issue an access code for `utilisateur`, on `poste` or on any poste (None)."""
         if not MIN_DURATION <= duree <= MAX_DURATION:
             raise Invalid({'duree_initiale': [f'La durée doit être comprise entre {MIN_DURATION} '
                                               f'et {MAX_DURATION} secondes.']})
         now = self.now()
+        site = self.session_site(poste, site, operateur)
         self.expire_due()
         try:
             with writing():
@@ -43,7 +44,7 @@ class Sessions:
                 session = Session.create(
                     code_acces=self._new_code(), utilisateur=utilisateur, poste=poste,
                     duree_initiale=duree, statut=EN_ATTENTE, operateur=getattr(operateur, 'username', ''),
-                    notes=notes, created_at=now)
+                    notes=notes, created_at=now, site=site)
                 where = f'sur {poste.nom}' if poste else 'sur n’importe quel poste'
                 audit.record('generation_code', now=now, operateur=operateur, session=session, ip=ip,
                              details=f'Code {session.code_acces} généré pour {utilisateur.nom_complet} '
@@ -79,6 +80,9 @@ class Sessions:
         if session.poste_id is not None and session.poste_id != poste.id:
             self._failed_code(poste, source_ip, code, now, 'Code réservé à un autre poste.')
             raise Forbidden('Ce code est réservé à un autre poste.', body={'valid': False})
+        if session.site_id is not None and poste.site_id is not None and session.site_id != poste.site_id:
+            self._failed_code(poste, source_ip, code, now, 'Code d’un autre site.')
+            raise Forbidden('Ce code a été donné dans un autre site.', body={'valid': False})
         if session.statut in RUNNING:
             self._started(session, now)
             return session  # a rebooted kiosk resumes with the current time
