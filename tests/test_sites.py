@@ -317,3 +317,50 @@ def test_a_librarians_feed_shows_their_own_site(live):
     assert message['poste']['site'] == nord['id']
     ws.close()
     admin_ws.close()
+
+
+# -- backups ----------------------------------------------------------------------------------
+
+def test_backups_carry_the_sites_and_an_archive_from_before_sites_lands_on_the_default_site(
+        client, admin_token, ctx, network):
+    import hashlib
+    import json
+
+    from tests.test_backup import dump, restore_archive, rewrite, take_backup
+    client.make_session(network['nord_token'], network['visitor']['id'], network['poste_nord']['id'])
+    with db.database.connection_context():
+        before = dump()
+    assert [row[1] for row in before['site']] == ['Site principal', 'Médiathèque Nord']
+    result = take_backup(ctx)
+    restore_archive(ctx, result.path)
+    assert dump() == before
+
+    # The same archive as the schema before sites wrote it: no site table, no site columns.
+    def downgrade(content):
+        manifest = json.loads(content['manifest.json'])
+        manifest['schema_version'] = 1
+        del manifest['tables']['site']
+        for name in [n for n in content if n.startswith('data/site/')]:
+            del content[name]
+            del manifest['files'][name]
+        for table in ('poste', 'compte', 'poste_session', 'log'):
+            spec = manifest['tables'][table]
+            assert spec['columns'][-1][0] in ('site_id', 'site')
+            spec['columns'] = spec['columns'][:-1]
+            for name in [n for n in content if n.startswith(f'data/{table}/')]:
+                lines = [json.dumps(json.loads(line)[:-1], ensure_ascii=False)
+                         for line in content[name].decode().splitlines() if line]
+                content[name] = ('\n'.join(lines) + '\n').encode()
+                manifest['files'][name] = {'size': len(content[name]),
+                                           'sha256': hashlib.sha256(content[name]).hexdigest()}
+        content['manifest.json'] = json.dumps(manifest).encode()
+        return content
+    rewrite(result.path, downgrade)
+    restore_archive(ctx, result.path, foreign=True)
+    with db.database.connection_context():
+        (site,) = Site.select()
+        assert site.nom == 'Site principal'
+        for model in (Poste, Compte, Session):
+            assert {row.site_id for row in model.select()} == {site.id}, model
+        assert {e.site for e in Log.select().where(Log.action != 'restauration')} == {site.id}
+        assert [p.nom for p in Poste.select().order_by(Poste.nom)] == ['Centre 1', 'Nord 1']

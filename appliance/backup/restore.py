@@ -248,6 +248,10 @@ def _stage(path, manifest, passphrase, save_photo, data_dir, migrations_dir, key
             _insert_sqlite(stage, table, [name for name, _ in manifest['tables'][table]['columns']], rows)
 
         with stage.atomic():
+            # What the migrations themselves wrote (the default site of 0002) gives way to the
+            # archive's own rows.
+            for table in set(stage.get_tables()) & set(manifest['tables']):
+                stage.execute_sql(f'DELETE FROM "{table}"')
             if archive.read(path, passphrase, on_rows=insert_member, on_photo=save_photo,
                             key=key, foreign=foreign) != manifest:
                 raise RestoreError(CHANGED)

@@ -3,6 +3,7 @@
  * a reconnection replaces the whole picture, so nothing missed while away stays wrong. */
 import {api, query} from './api.js';
 import {accessToken, refresh} from './auth.js';
+import * as sites from './sites.js';
 
 const FIRST_DELAY_MS = 1000;
 const MAX_DELAY_MS = 30_000;
@@ -114,12 +115,16 @@ function handle(message) {
 }
 
 function keepPoste(poste) {
+  if (!sites.shows(poste.site)) {   // another site than the one an administrator chose
+    room.postes.delete(poste.id);
+    return;
+  }
   if (poste.session_active) poste.session_active.receivedAt = performance.now();
   room.postes.set(poste.id, poste);
 }
 
 function keepSession(session) {
-  if (session.statut === 'en_attente') room.pending.set(session.id, session);
+  if (session.statut === 'en_attente' && sites.shows(session.site)) room.pending.set(session.id, session);
   else room.pending.delete(session.id);
   const poste = room.postes.get(session.poste);
   if (!poste) return;
@@ -137,7 +142,7 @@ function keepSession(session) {
 /** The waiting codes, once per (re)connection: the feed only tells what changes afterwards. */
 async function loadPending() {
   try {
-    const data = await api('GET', '/api/sessions/' + query({statut: 'en_attente', page_size: 200}));
+    const data = await api('GET', '/api/sessions/' + query({statut: 'en_attente', page_size: 200, ...sites.params()}));
     room.pending.clear();
     for (const session of data.results) room.pending.set(session.id, session);
     emit('room');

@@ -170,6 +170,9 @@ export const ACTIONS = {
   purge: 'Purge du journal',
   modification_bibliotheque: 'Réglages de la bibliothèque',
   fusion_utilisateurs: 'Visiteurs fusionnés',
+  creation_site: 'Création de site',
+  modification_site: 'Modification de site',
+  suppression_site: 'Suppression de site',
 };
 
 /** The first and last instants of a local day (YYYY-MM-DD) as UTC ISO strings, for date filters. */

@@ -11,6 +11,8 @@ import * as journal from './views/journal.js';
 import * as login from './views/login.js';
 import * as newSession from './views/new-session.js';
 import * as password from './views/password.js';
+import * as sites from './sites.js';
+import * as sitesView from './views/sites.js';
 import * as postes from './views/postes.js';
 import * as roomView from './views/room.js';
 import * as stats from './views/stats.js';
@@ -26,6 +28,7 @@ const ROUTES = [
   {path: 'comptes', label: 'Comptes', view: comptes, admin: true},
   {path: 'sauvegardes', label: 'Sauvegardes', view: backups, admin: true},
   {path: 'mot-de-passe', label: 'Mon mot de passe', view: password, hiddenInNav: true},
+  {path: 'sites', label: 'Sites', view: sitesView, admin: true},
 ];
 const LIVE_TEXT = {
   connecting: 'Connexion…', live: 'En direct', down: 'Connexion perdue : nouvel essai…', off: '',
@@ -51,6 +54,12 @@ feed.subscribe((kind, status) => {
 
 document.getElementById('logout').addEventListener('click', () => auth.logout());
 window.addEventListener('hashchange', () => route());
+// An administrator chose another site: the feed starts again (its room narrowed), then the screen.
+sites.onChange(() => {
+  feed.stop();
+  feed.start();
+  route();
+});
 
 function showLogin(message) {
   render(login, {message, onLogin: afterLogin});
@@ -73,14 +82,19 @@ function enterApp() {
   account.title = `${ROLES[user.role] || user.role} — changer mon mot de passe`;
   buildNav();
   document.getElementById('topbar').hidden = false;
-  feed.start();
   if (auth.isAdmin()) hideBackupsIfAbsent();
-  route();
+  // The site first: the room, the journal and the statistics are narrowed by it.
+  sites.start(document.getElementById('site-box')).then(() => {
+    if (!inApp) return;
+    feed.start();
+    route();
+  });
 }
 
 function leaveApp() {
   inApp = false;
   feed.stop();
+  sites.stop();
   document.getElementById('topbar').hidden = true;
 }
 

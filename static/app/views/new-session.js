@@ -8,6 +8,7 @@ import {form, showErrors} from '../forms.js';
 import {FORMATS, printTicket, setTicketFormat, ticketFormat} from '../ticket.js';
 import {visitorForm} from '../visitor-form.js';
 import {visitorPicker} from '../visitor-picker.js';
+import * as sites from '../sites.js';
 
 const PRESETS = [[30, '30 min'], [60, '1 h'], [120, '2 h']];
 const DEFAULT_MINUTES = 60;
@@ -80,7 +81,8 @@ export function show(main, {query}) {
         }
         try {
           const session = await api('POST', '/api/sessions/',
-            {utilisateur: visitor.id, poste: data.poste, duree_initiale: Math.round(minutes * 60)});
+            {utilisateur: visitor.id, poste: data.poste, duree_initiale: Math.round(minutes * 60),
+              ...(data.poste ? {} : sites.params())});   // any poste of the site an administrator chose
           showCode(session);
         } catch (error) {
           showErrors(formEl, error);

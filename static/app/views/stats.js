@@ -5,6 +5,7 @@ import {barChart, figure, heatmap, horizontalBars} from '../charts.js';
 import {debounce, h, pageTitle} from '../dom.js';
 import {dayField, duration, isoDay, number} from '../format.js';
 import {errorBox, field, form, showErrors} from '../forms.js';
+import * as sites from '../sites.js';
 
 const DAYS = ['Lundi', 'Mardi', 'Mercredi', 'Jeudi', 'Vendredi', 'Samedi', 'Dimanche'];
 const SHORT_DAYS = ['lun.', 'mar.', 'mer.', 'jeu.', 'ven.', 'sam.', 'dim.'];
@@ -35,7 +36,7 @@ export function show(main) {
 
   async function load(period, formEl) {
     try {
-      data = await api('GET', '/api/stats/' + query(period));
+      data = await api('GET', '/api/stats/' + query({...period, ...sites.params()}));
     } catch (error) {
       if (formEl) showErrors(formEl, error);
       else output.replaceChildren(errorBox(error));
