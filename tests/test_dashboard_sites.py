@@ -64,6 +64,7 @@ def test_an_administrator_switches_sites_and_manages_them(browser, live, network
     switch = page.locator('#site-switch')
     expect(switch.locator('option')).to_have_text(['Tous les sites', 'Médiathèque Nord', 'Site principal'])
     expect(page.locator('.tile')).to_have_count(2)
+    expect(tile(page, network['poste_nord']).locator('.where')).to_have_text('Médiathèque Nord')
     shoot(page, 'sites-salle-1366.png')
     switch.select_option(label='Médiathèque Nord')
     expect(page.locator('.tile')).to_have_count(1)

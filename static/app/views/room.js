@@ -4,6 +4,7 @@ import {api} from '../api.js';
 import {h, pageTitle} from '../dom.js';
 import * as feed from '../feed.js';
 import {countdown, POSTE_STATUTS, time} from '../format.js';
+import * as sites from '../sites.js';
 import {confirmDialog, toast} from '../ui.js';
 
 const ADD_CHOICES = [[15, '+15 min'], [30, '+30 min'], [60, '+1 h']];
@@ -124,8 +125,10 @@ function fillTile(t, poste, waiting) {
   t.el.dataset.statut = poste.statut;
   t.name.textContent = poste.nom;
   t.badge.textContent = POSTE_STATUTS[poste.statut] || poste.statut;
-  t.where.textContent = poste.emplacement || '';
-  t.where.hidden = !poste.emplacement;
+  // Every site on screen (an administrator's "Tous les sites"): each tile says its site.
+  const site = sites.state.sites.length > 1 && !sites.state.chosen ? sites.name(poste.site) : '';
+  t.where.textContent = [site, poste.emplacement].filter(Boolean).join(' · ');
+  t.where.hidden = !t.where.textContent;
   t.presence.textContent = poste.en_ligne ? 'Kiosque en ligne' :
     `Kiosque hors ligne${poste.derniere_connexion ? ` · vu à ${time(poste.derniere_connexion)}` : ''}`;
   t.presence.classList.toggle('online', poste.en_ligne);
