@@ -4,7 +4,7 @@ from appliance.api.auth import compte_json
 from appliance.api.declared import ADMIN, Row
 from appliance.api.http import client_ip
 from appliance.api.pagination import PAGINATION, paginate
-from appliance.api.validation import Boolean, Choice, Email, Password, Text
+from appliance.api.validation import Boolean, Choice, Email, Password, Text, echoing
 from appliance.models import ROLES, Compte
 
 SCHEMA = {
@@ -14,7 +14,9 @@ SCHEMA = {
     'is_active': Boolean(),
     'password': Password(required=True),
 }
-EDITABLE = {name: SCHEMA[name] for name in ('email', 'role', 'is_active', 'password')}
+EDITABLE = echoing({name: SCHEMA[name] for name in ('email', 'role', 'is_active', 'password')},
+                   'id', 'username', 'last_login')
+SCHEMA = echoing(SCHEMA, 'id', 'last_login')
 COMPTE = Row(Compte, 'Compte introuvable.')
 
 
