@@ -62,3 +62,8 @@ def test_the_document_says_bodies_take_no_other_field(client):
     assert body['properties']['id']['readOnly'] is True
     assert '/api/sessions/validate_code/' in document['paths']
     assert '/api/sessions/{id}/add_time/' in document['paths']
+
+
+def test_get_on_a_post_only_route_is_a_405_not_a_missing_session(client, admin_token):
+    response = client.get('/api/sessions/validate-code/', token=admin_token)
+    assert response.status == 405 and 'POST' in response.headers.get('Allow', '')

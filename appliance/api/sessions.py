@@ -29,7 +29,8 @@ ADD_TIME = {'seconds': Integer(MIN_ADDED, MAX_ADDED),
 TERMINATE = {'raison': Text(500)}
 SESSION = Row(Session, 'Session introuvable.')
 FILTERS = (
-    Query('statut', {'type': 'string', 'pattern': f'^({"|".join(SESSION_STATUTS)})(,({"|".join(SESSION_STATUTS)}))*$'},
+    Query('statut', {'type': 'string',   # empty: no filter
+                     'pattern': f'^(({"|".join(SESSION_STATUTS)})(,({"|".join(SESSION_STATUTS)}))*)?$'},
           f'Un ou plusieurs statuts, séparés par des virgules : {", ".join(SESSION_STATUTS)}.'),
     Query('poste', {'type': 'integer', 'minimum': 1}, 'Identifiant du poste.'),
     Query('utilisateur', {'type': 'integer', 'minimum': 1}, 'Identifiant du visiteur.'),
@@ -74,7 +75,8 @@ def routes(app, ctx):
                                       notes=data.get('notes', ''), operateur=compte, ip=client_ip())
         return desk.session_json(session)
 
-    @app.get('/api/sessions/<session_id>/', auth=STAFF, wildcards={'session_id': SESSION},
+    # Digits only, so that GET on validate-code/ is a 405 (only POST there), not "session not found".
+    @app.get('/api/sessions/<session_id:re:[0-9]+>/', auth=STAFF, wildcards={'session_id': SESSION},
              summary='Détail d’une session')
     def show_session(session):
         return desk.session_json(session)

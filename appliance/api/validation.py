@@ -302,7 +302,10 @@ def validate(data, schema, *, partial=False):
 def parse_datetime_param(name, value):
     """A query parameter as a naive UTC datetime (a bare date means its midnight)."""
     try:
-        parsed = datetime.fromisoformat(value.strip().replace('Z', '+00:00'))
+        value = value.strip()
+        if value[-1:] in ('Z', 'z'):   # RFC 3339 allows either case for UTC
+            value = value[:-1] + '+00:00'
+        parsed = datetime.fromisoformat(value)
         if parsed.tzinfo is not None:
             parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
     except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 pushed out by its offset
