@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: run test install bench kiosk clean
+.PHONY: run test fuzz install bench kiosk clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ run: install
 test: install
 	scripts/system-packages chromium:chromium Xvfb:xvfb xdotool:xdotool
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# schemathesis over the OpenAPI document against a live server, every check (scripts/fuzz-api).
+fuzz: install
+	$(BIN)/pip install --quiet -e '.[fuzz]'
+	$(BIN)/python scripts/fuzz-api
 
 # Ratios measured in one run on this machine, loopback only (docs/PERFORMANCE.md).
 bench: install

@@ -74,6 +74,7 @@ def test_site_errors(client, admin_token, staff_token, network):
         (client.post('/api/sites/', {'adresse': 'x'}, token=admin_token), 400, 'nom'),
         (client.post('/api/sites/', {'nom': 'x' * 101}, token=admin_token), 400, 'nom'),
         (client.post('/api/sites/', {'nom': 'Ouest\x00'}, token=admin_token), 400, None),
+        (client.post('/api/sites/', {'nom': 'Ouest', 'ville': 'x'}, token=admin_token), 400, 'ville'),
         (client.patch(f'/api/sites/{network["default"]}/', {'nom': 'Médiathèque Nord'}, token=admin_token), 400, 'nom'),
     ]
     for response, status, field in cases:

@@ -50,18 +50,19 @@ def routes(app, ctx):
         ctx.authenticator.verify(data['token'])
         return {}
 
-    @app.post('/api/auth/logout/', auth=STAFF, body=REFRESH, status=204,
+    @app.post('/api/auth/logout/', auth=STAFF, body=REFRESH, status=204, before_password_change=True,
               summary='Déconnexion (révoque les jetons)')
     def auth_logout(compte, data):
         ctx.authenticator.logout(data['refresh'], compte, client_ip())
 
-    @app.get('/api/auth/me/', auth=STAFF, summary='Compte courant')
+    @app.get('/api/auth/me/', auth=STAFF, before_password_change=True, summary='Compte courant')
     def me(compte):
         data = compte_json(compte)
         data['must_change_password'] = accounts.has_initial_password(ctx.config.data_dir, compte)
         return data
 
     @app.post('/api/auth/change-password/', auth=STAFF, body=CHANGE_PASSWORD, status=204,
+              before_password_change=True,
               summary='Changer son mot de passe')
     def change_password(compte, data):
         ctx.authenticator.check_current_password(compte, data['old_password'], client_ip())

@@ -5,7 +5,7 @@ from appliance.api.declared import ADMIN, Row
 from appliance.api.http import client_ip
 from appliance.api.pagination import PAGINATION, paginate
 from appliance.api.sites import SITE_FILTER, site_scope
-from appliance.api.validation import Boolean, Choice, Email, Password, Reference, Text
+from appliance.api.validation import Boolean, Choice, Email, Password, Reference, Text, echoing
 from appliance.models import ROLES, Compte, Site
 
 SCHEMA = {
@@ -16,7 +16,9 @@ SCHEMA = {
     'password': Password(required=True),
     'site': Reference(Site),
 }
-EDITABLE = {name: SCHEMA[name] for name in ('email', 'role', 'is_active', 'password', 'site')}
+EDITABLE = echoing({name: SCHEMA[name] for name in ('email', 'role', 'is_active', 'password', 'site')},
+                   'id', 'username', 'last_login', 'site_nom')
+SCHEMA = echoing(SCHEMA, 'id', 'last_login', 'site_nom')
 COMPTE = Row(Compte, 'Compte introuvable.')
 
 

@@ -18,6 +18,8 @@ A route states it all as keywords of bottle's route decorator (bottle keeps unkn
   applied by the handler or by paginate().
 - `status`: the success status when it is not 200: 201, or 204 (the handler then returns nothing).
 - `openapi=False` leaves the route out of the document (Swagger UI's own files).
+- `before_password_change=True`: an account that still has the password generated at first start
+  may call it; every other staff route answers it 403 until that password is changed.
 
 The handler gets the wildcards' values positionally, in the order of the rule; then, by keyword
 and only when it names them: `compte` (the staff account calling; None for a kiosk or the metrics
@@ -34,6 +36,7 @@ import re
 
 from bottle import RouteError, request, response
 
+from appliance import accounts
 from appliance.api.http import bearer_token, body, client_ip, get_or_404, require_admin, require_staff
 from appliance.api.validation import validate
 from appliance.desk.sites import check_site
@@ -99,6 +102,7 @@ class Declaration:
         self.query = tuple(config.get('query', ()))
         self.status = config.get('status', 200)
         self.openapi = config.get('openapi', True)
+        self.before_password_change = config.get('before_password_change', False)
         self.names = WILDCARD.findall(route.rule)   # the rule's wildcards, in order
 
     def problem(self, handler):
@@ -151,9 +155,13 @@ class Declared:
         keywords = declared.keywords(route.callback)
         wants_compte, wants_kiosk = 'compte' in keywords, 'kiosk' in keywords
         schema, partial, status = declared.body, declared.partial, declared.status
+        password_first = not declared.before_password_change
 
         def wrapper(**url_args):
             compte, kiosk = caller()
+            if password_first and compte is not None and self.has_initial_password(compte):
+                raise Forbidden('Changez d’abord le mot de passe initial de ce compte.',
+                                body={'must_change_password': True})
             args = [resolve(url_args[name]) for name, resolve in resolvers]
             for row in args:   # staff act on their own site only (403); admins on all
                 check_site(compte, row)
@@ -171,6 +179,9 @@ class Declared:
                     result = ''
             return result
         return wrapper
+
+    def has_initial_password(self, compte):
+        return accounts.has_initial_password(self.ctx.config.data_dir, compte)
 
     # -- who is calling: (compte, kiosk) ----------------------------------------------------------
 

@@ -10,12 +10,14 @@ from appliance.api.sites import SITE_FILTER, site_scope
 from appliance.models import Log
 
 ENTRY = Row(Log, 'Entrée du journal introuvable.')
+# A date, a date and time, or nothing (no limit).
+DATE_OR_TIME = {'type': 'string', 'anyOf': [{'format': 'date'}, {'format': 'date-time'}, {'maxLength': 0}]}
 FILTERS = (
     Query('action', {'type': 'string', 'enum': list(ACTIONS)}),
     *(Query(name, {'type': 'integer', 'minimum': 1}, f'Identifiant : entrées qui concernent ce {what}.')
       for name, what in (('utilisateur', 'visiteur'), ('poste', 'poste'), ('session', 'session'))),
-    Query('date_min', {'type': 'string'}, 'Depuis ce moment : AAAA-MM-JJ ou AAAA-MM-JJTHH:MM:SS (UTC sans fuseau).'),
-    Query('date_max', {'type': 'string'}, 'Jusqu’à ce moment, même format ; une date seule inclut sa journée.'),
+    Query('date_min', DATE_OR_TIME, 'Depuis ce moment : AAAA-MM-JJ ou AAAA-MM-JJTHH:MM:SS (UTC sans fuseau).'),
+    Query('date_max', DATE_OR_TIME, 'Jusqu’à ce moment, même format ; une date seule inclut sa journée.'),
     SITE_FILTER,
 )
 

@@ -5,21 +5,28 @@ from peewee import IntegrityError
 from appliance.api.declared import ADMIN, STAFF, Query, Row
 from appliance.api.http import client_ip
 from appliance.api.pagination import PAGINATION, paginate_list
-from appliance.api.validation import Boolean, Choice, IPAddress, MACAddress, Reference, Text
+from appliance.api.validation import Boolean, Choice, IPAddress, MACAddress, Reference, Text, echoing
 from appliance.errors import Invalid
 from appliance.api.sites import SITE_FILTER, site_scope
 from appliance.models import Poste, Site
-from appliance.protocol import POSTE_STATUTS
+from appliance.protocol import OCCUPE, POSTE_STATUTS, STAFF_POSTE_STATUTS
+
+OCCUPE_REFUSED = 'Le statut « occupe » est fixé par le système quand une session démarre.'
 
 SCHEMA = {
     'nom': Text(100, blank=False, required=True),
     'ip_address': IPAddress(required=True),
     'mac_address': MACAddress(null=True),
     'emplacement': Text(200),
-    'statut': Choice(POSTE_STATUTS),   # "occupe" only as the current value, echoed back unchanged
+    # "occupe" only as the current value, echoed back unchanged (so the document leaves it out)
+    'statut': Choice(POSTE_STATUTS, documented=STAFF_POSTE_STATUTS,
+                     description='« occupe » est accepté seulement s’il est déjà le statut.'),
     'site': Reference(Site),
 }
-STATUS = {'statut': Choice(POSTE_STATUTS, required=True), 'force': Boolean()}
+SCHEMA = echoing(SCHEMA, 'id', 'created_at', 'updated_at', 'derniere_connexion', 'en_ligne', 'adresse_kiosque',
+                 'session_active', 'kiosk_token')
+STATUS = {'statut': Choice(STAFF_POSTE_STATUTS, required=True, refused={OCCUPE: OCCUPE_REFUSED}),
+          'force': Boolean()}
 UNIQUE = {'nom': 'Un poste porte déjà ce nom.', 'ip_address': 'Un poste a déjà cette adresse IP.',
           'mac_address': 'Un poste a déjà cette adresse MAC.'}
 POSTE = Row(Poste, 'Poste introuvable.')
@@ -56,7 +63,7 @@ def routes(app, ctx):
               summary='Créer un poste (renvoie kiosk_token une seule fois)')
     def create_poste(compte, data):
         if data.get('statut') == 'occupe':
-            raise Invalid({'statut': ['Le statut « occupe » est fixé par le système quand une session démarre.']})
+            raise Invalid({'statut': [OCCUPE_REFUSED]})
         check_unique(data)
         try:
             poste, token = desk.create_poste(data, operateur=compte, ip=client_ip())

@@ -5,7 +5,7 @@ from peewee import JOIN
 from appliance.api.declared import KIOSK, STAFF, Query, Row
 from appliance.api.http import client_ip
 from appliance.api.pagination import PAGINATION, int_param, paginate
-from appliance.api.validation import Integer, Reference, Text
+from appliance.api.validation import OneOf, Integer, Reference, Text
 from appliance.errors import Invalid
 from appliance.desk.sessions import MAX_ADDED, MAX_DURATION, MIN_ADDED, MIN_DURATION
 from appliance.api.sites import SITE_FILTER, site_scope
@@ -21,16 +21,19 @@ CREATE = {
     'duree_minutes': Integer(MIN_DURATION // 60, MAX_DURATION // 60, write_only=True,
                              description='Accepté à la place de duree_initiale.'),
     'notes': Text(2000),
+    '_duree': OneOf('duree_initiale', 'duree_minutes'),
     'site': Reference(Site, null=True),
 }
 VALIDATE = {'code': Text(20, blank=False), 'code_acces': Text(20, blank=False, write_only=True),
-            'poste': Reference(Poste, null=True)}
+            'poste': Reference(Poste, null=True), '_code': OneOf('code', 'code_acces')}
 ADD_TIME = {'seconds': Integer(MIN_ADDED, MAX_ADDED),
-            'minutes': Integer(MIN_ADDED // 60, MAX_ADDED // 60, write_only=True)}
+            'minutes': Integer(MIN_ADDED // 60, MAX_ADDED // 60, write_only=True),
+            '_duree': OneOf('seconds', 'minutes')}
 TERMINATE = {'raison': Text(500)}
 SESSION = Row(Session, 'Session introuvable.')
 FILTERS = (
-    Query('statut', {'type': 'string'},
+    Query('statut', {'type': 'string',   # empty: no filter
+                     'pattern': f'^(({"|".join(SESSION_STATUTS)})(,({"|".join(SESSION_STATUTS)}))*)?$'},
           f'Un ou plusieurs statuts, séparés par des virgules : {", ".join(SESSION_STATUTS)}.'),
     Query('poste', {'type': 'integer', 'minimum': 1}, 'Identifiant du poste.'),
     Query('utilisateur', {'type': 'integer', 'minimum': 1}, 'Identifiant du visiteur.'),
@@ -80,13 +83,16 @@ def routes(app, ctx):
                                       site=data.get('site'))
         return desk.session_json(session)
 
-    @app.get('/api/sessions/<session_id>/', auth=STAFF, wildcards={'session_id': SESSION},
+    # Digits only, so that GET on validate-code/ is a 405 (only POST there), not "session not found".
+    @app.get('/api/sessions/<session_id:re:[0-9]+>/', auth=STAFF, wildcards={'session_id': SESSION},
              summary='Détail d’une session')
     def show_session(session):
         return desk.session_json(session)
 
     @app.post('/api/sessions/validate-code/', auth=KIOSK, body=VALIDATE,
               summary='Valider un code (kiosque : X-Poste-Token)')
+    @app.post('/api/sessions/validate_code/', auth=KIOSK, body=VALIDATE,
+              summary='Valider un code (orthographe des clients d’origine)')
     def validate_code(compte, kiosk, data):
         poste, operateur = kiosk, compte or ''
         code = data.get('code') or data.get('code_acces')
@@ -111,6 +117,8 @@ def routes(app, ctx):
 
     @app.post('/api/sessions/<session_id>/add-time/', auth=STAFF, wildcards={'session_id': SESSION}, body=ADD_TIME,
               summary='Ajouter du temps')
+    @app.post('/api/sessions/<session_id>/add_time/', auth=STAFF, wildcards={'session_id': SESSION}, body=ADD_TIME,
+              summary='Ajouter du temps (orthographe des clients d’origine)')
     def add_time(session, compte, data):
         seconds = one_of(data, 'seconds', 'minutes', 60)
         session = desk.add_time(session, seconds, operateur=compte, ip=client_ip())

@@ -41,9 +41,9 @@ def period(now):
 
 
 PERIOD = (
-    Query('date_min', {'type': 'string', 'format': 'date'},
+    Query('date_min', {'type': 'string', 'anyOf': [{'format': 'date'}, {'maxLength': 0}]},
           f'Premier jour local inclus (par défaut, les {DEFAULT_DAYS} jours qui finissent à date_max).'),
-    Query('date_max', {'type': 'string', 'format': 'date'},
+    Query('date_max', {'type': 'string', 'anyOf': [{'format': 'date'}, {'maxLength': 0}]},
           f'Dernier jour local inclus (par défaut, aujourd’hui) ; {MAX_DAYS} jours au plus en tout.'),
 )
 

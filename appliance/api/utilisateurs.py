@@ -7,7 +7,7 @@ from bottle import request
 from appliance.api.declared import ADMIN, STAFF, Query, Row
 from appliance.api.http import client_ip
 from appliance.api.pagination import PAGINATION, paginate
-from appliance.api.validation import Boolean, Choice, Date, Email, Reference, Text
+from appliance.api.validation import Boolean, Choice, Date, Email, Reference, Text, echoing
 from appliance.desk.visitors import photo_kind
 from appliance.errors import Conflict, Invalid, NotFound, TooLarge, UnsupportedMediaType
 from appliance.models import PIECES_IDENTITE, Utilisateur
@@ -26,12 +26,14 @@ SCHEMA = {
     'type_piece_identite': Choice(PIECES_IDENTITE, null=True),
     'piece_identite_verifiee': Boolean(),
     'numero_piece_identite': Text(50),
-    'consentement_rgpd': Boolean(required=True,
+    'consentement_rgpd': Boolean(required=True, only_true='Le consentement RGPD est obligatoire.',
                                  description='Doit être vrai : le visiteur accepte le traitement de ses données.'),
     'notes': Text(2000),
     'doublon_confirme': Boolean(description='Vrai : enregistrer même si le visiteur ressemble à une fiche '
                                             'existante (sinon 409 avec les fiches semblables, `doublons`).'),
 }
+SCHEMA = echoing(SCHEMA, 'id', 'date_consentement', 'photo', 'is_guest', 'created_by', 'nombre_sessions_total',
+                 'derniere_session', 'created_at', 'updated_at')
 MERGE = {'doublon': Reference(Utilisateur, required=True,
                               description='La fiche en double, fusionnée dans celle du chemin puis supprimée.')}
 UTILISATEUR = Row(Utilisateur, 'Visiteur introuvable.')
