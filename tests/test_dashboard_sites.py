@@ -85,6 +85,14 @@ def test_an_administrator_switches_sites_and_manages_them(browser, live, network
     shoot(page, 'sites-page-1366.png')
     page.set_viewport_size({'width': 800, 'height': 1280})
     shoot(page, 'sites-page-800.png')
+    page.set_viewport_size({'width': 1366, 'height': 768})
+    # The postes and the accounts say their site; their forms choose it.
+    page.click('#nav a[href="#/postes"]')
+    expect(page.locator(f'tr[data-poste="{network["poste_nord"]["id"]}"] .site-tag')).to_have_text('Médiathèque Nord')
+    page.click('#nav a[href="#/comptes"]')
+    page.click('text=Nouveau compte')
+    expect(page.locator('select[name=site]')).to_have_value(str(network['nord']['id']))   # the chosen site
+    shoot(page, 'sites-comptes-1366.png')
     # Back to every site: both postes again; the choice survives a reload.
     switch.select_option(label='Tous les sites')
     page.click('#nav a[href="#/salle"]')
