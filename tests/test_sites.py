@@ -5,6 +5,7 @@ import pytest
 
 from appliance import db
 from appliance.models import Compte, Log, Poste, Session, Site, default_site_id
+from tests import support
 from tests.live import recv_json, ws_connect
 from tests.support import log_actions, make_compte
 
@@ -365,3 +366,27 @@ def test_backups_carry_the_sites_and_an_archive_from_before_sites_lands_on_the_d
             assert {row.site_id for row in model.select()} == {site.id}, model
         assert {e.site for e in Log.select().where(Log.action != 'restauration')} == {site.id}
         assert [p.nom for p in Poste.select().order_by(Poste.nom)] == ['Centre 1', 'Nord 1']
+
+
+@pytest.mark.skipif(support.postgres_url() is None, reason='several processes need PostgreSQL (DATABASE_URL)')
+def test_a_librarians_feed_on_another_process_follows_their_site(live_server):
+    a = live_server()
+    b = live_server(share=a)
+    nord = a.api('POST', '/api/sites/', {'nom': 'Nord'}, expect=201)
+    centre = a.make_poste('Centre 1', '10.1.0.1')
+    other = a.api('POST', '/api/postes/', {'nom': 'Nord 1', 'ip_address': '10.2.0.1', 'site': nord['id']},
+                  expect=201)
+    a.api('POST', '/api/comptes/', {'username': 'nord', 'role': 'staff', 'password': 'Lecture-du-soir-2026',
+                                    'site': nord['id']}, expect=201)
+    token = b.request('POST', '/api/token/', {'username': 'nord', 'password': 'Lecture-du-soir-2026'})[1]['access']
+    ws = ws_connect(b.ws_url(f'/ws/staff/?token={token}'))
+    assert [p['nom'] for p in recv_json(ws)['postes']] == ['Nord 1']
+    # Changes made through A: the centre's first, then Nord's; B's librarian hears Nord's only.
+    a.api('PUT', f'/api/postes/{centre["id"]}/status/', {'statut': 'maintenance'}, expect=200)
+    a.api('PUT', f'/api/postes/{other["id"]}/status/', {'statut': 'maintenance'}, expect=200)
+    heard = []
+    while not (heard and heard[-1]['event'] == 'poste' and heard[-1]['poste']['id'] == other['id']):
+        heard.append(recv_json(ws, timeout=2))
+    assert all(m.get('poste', {}).get('id') != centre['id'] for m in heard)
+    assert {m['log']['site'] for m in heard if m['event'] == 'log'} <= {nord['id'], None}
+    ws.close()
