@@ -105,8 +105,9 @@ def test_the_visitor_resumes_with_their_own_code_only(ctx, desk, compte):
         desk.resume_from_kiosk(poste, 'ZZZZZZ', ip='10.0.0.11')
     assert desk.resume_from_kiosk(poste, session.code_acces.lower(), ip='10.0.0.11').statut == 'active'
     desk.pause_from_kiosk(poste, ip='10.0.0.11')
-    # Typing the code on the lock screen (validate_code) resumes too.
-    assert desk.validate_code(session.code_acces, poste, source_ip='10.0.0.11').statut == 'active'
+    # A rebooted kiosk presenting the code again (validate_code) hears that it is paused: only the
+    # visitor's `resume` resumes it.
+    assert desk.validate_code(session.code_acces, poste, source_ip='10.0.0.11').statut == 'suspendue'
 
 
 def test_a_request_is_granted_at_once_unless_someone_waits(ctx, desk, compte, facts):

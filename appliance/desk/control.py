@@ -196,6 +196,11 @@ class Control:
             raise Conflict('La pause a dépassé la durée permise : la session est terminée.')
         return session
 
+    def _paused_again(self, session, now):
+        """Tell the kiosk of a paused session that it is paused (its code was presented again)."""
+        events.publish(events.SESSION_PAUSED, poste_id=session.poste_id, temps_restant=temps_restant(session, now),
+                       pause_max=self.config.pause_max)
+
     def pause_from_kiosk(self, poste, *, ip):
         session = self._running_on(poste)
         if session is None:

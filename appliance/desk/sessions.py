@@ -81,7 +81,10 @@ class Sessions:
             self._failed_code(poste, source_ip, code, now, 'Code réservé à un autre poste.')
             raise Forbidden('Ce code est réservé à un autre poste.', body={'valid': False})
         if session.statut == SUSPENDUE:
-            session = self.resume(session, operateur=operateur, ip=source_ip)   # the visitor is back
+            # A rebooted kiosk re-presenting the code of a paused session hears that it is paused:
+            # only the visitor resumes it (`resume` with the code, or staff).
+            self._paused_again(session, now)
+            return session
         if session.statut in RUNNING:
             self._started(session, now)
             return session  # a rebooted kiosk resumes with the current time
