@@ -74,6 +74,7 @@ def active_session_summary(session, now):
         'code_acces': session.code_acces,
         'temps_restant': temps_restant(session, now),
         'utilisateur_nom': session.utilisateur.nom_complet if session.utilisateur_id else None,
+        'statut': session.statut,   # `suspendue` while paused
     }
 
 

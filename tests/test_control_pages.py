@@ -2,10 +2,17 @@
 (/kiosk/) hears messages, commands, the pause and the answers to its requests, and ends an idle
 session; the dashboard sends them. (A module of its own: tests/browser.py skips its importer where
 Chromium is missing, and the API tests of tests/test_control.py must run there.)"""
+import json
+import socket
+
 import pytest
 
 from tests.browser import expect
 from tests.kiosk_support import wait_until
+from tests.live import kiosk, recv_action, recv_first
+
+PASSWORD = 'Accueil-Mediatheque-2026'
+SCREENSHOTS = '/tmp/control-screenshots'
 
 POSTE_IP = '10.0.0.61'
 
@@ -104,9 +111,109 @@ def test_the_web_kiosk_ends_an_idle_session(browser, live_server):
         page.context.close()
 
 
-@pytest.fixture
-def dashboard(browser, live):
-    context = browser.new_context(locale='fr-FR', viewport={'width': 1366, 'height': 768})
+def heard(ws, action):
+    """The kiosk's next message with this action, whatever comes before it."""
+    return recv_first(ws, lambda m: m.get('action') == action, timeout=2)
+
+
+def log_in(browser, live, width=1366, height=768):
+    live.api('POST', '/api/comptes/', {'username': 'bibliothecaire', 'password': PASSWORD, 'role': 'staff'}, expect=201)
+    context = browser.new_context(locale='fr-FR', viewport={'width': width, 'height': height})
     page = context.new_page()
-    yield page
-    context.close()
+    errors = []
+    page.on('pageerror', lambda error: errors.append(error))
+    page.goto(live.base_url + '/')
+    page.fill('input[name=username]', 'bibliothecaire')
+    page.fill('input[name=password]', PASSWORD)
+    page.click('form button[type=submit]')
+    expect(page.locator('#live')).to_have_text('En direct')
+    return page, errors
+
+
+def test_the_dashboard_controls_the_room(browser, live_server, tmp_path):
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(('127.0.0.1', 0))
+    receiver.settimeout(3)
+    live = live_server(WOL_ADDRESS=f'127.0.0.1:{receiver.getsockname()[1]}', EXTENSION_AUTO='false')
+    poste = live.make_poste('Poste 1', '10.0.0.71')
+    asleep = live.api('POST', '/api/postes/', {'nom': 'Poste 2', 'ip_address': '10.0.0.72',
+                                               'mac_address': '00:11:22:33:44:55'}, expect=201)
+    session = live.make_session(poste['id'], duree=1800)
+    ws, _ = kiosk(live, poste)
+    ws.send(json.dumps({'type': 'validate_code', 'code': session['code_acces']}))
+    recv_action(ws, 'session_started')
+    page, errors = log_in(browser, live)
+    try:
+        tile = page.locator(f'.tile[data-poste="{poste["id"]}"]')
+        other = page.locator(f'.tile[data-poste="{asleep["id"]}"]')
+        # A message to this poste, through the tile's dialog.
+        tile.locator('button[data-action=message]').click()
+        page.fill('#message-text', 'Votre impression est prête.')
+        page.locator('dialog button[type=submit]').click()
+        assert heard(ws, 'message')['message'] == 'Votre impression est prête.'
+        expect(page.locator('#toast')).to_have_text('Message envoyé à Poste 1.')
+        # Pause, then resume, from the tile; the countdown stands still while paused.
+        tile.locator('button[data-action=pause]').click()
+        assert heard(ws, 'paused')
+        expect(tile.locator('.paused-line')).to_be_visible()
+        frozen = tile.locator('.remaining').inner_text()
+        page.wait_for_timeout(1500)
+        assert tile.locator('.remaining').inner_text() == frozen
+        tile.locator('button[data-action=resume]').click()
+        assert heard(ws, 'resumed')
+        expect(tile.locator('button[data-action=pause]')).to_be_visible()
+        # A request for more time appears in the bar, with its badge; accepted from there.
+        ws.send(json.dumps({'type': 'request_time', 'seconds': 900}))
+        bar = page.locator('.requests')
+        expect(bar).to_be_visible()
+        expect(bar.locator('.count')).to_have_text('1')
+        expect(bar).to_contain_text('Poste 1')
+        expect(bar).to_contain_text('15 min')
+        page.screenshot(path=f'{SCREENSHOTS}/salle-1366.png')
+        bar.get_by_role('button', name='Accepter').click()
+        assert heard(ws, 'add_time')['seconds'] == 900
+        expect(bar).to_be_hidden()
+        # Another, refused with a reason shown to the visitor.
+        ws.send(json.dumps({'type': 'request_time', 'seconds': 600}))
+        expect(bar.locator('.count')).to_have_text('1')
+        bar.locator('input').fill('Salle complète')
+        bar.get_by_role('button', name='Refuser').click()
+        assert heard(ws, 'request_refused')['motif'] == 'Salle complète'
+        # A message to every connected kiosk.
+        page.fill('#broadcast-text', 'Fermeture dans 15 minutes')
+        page.get_by_role('button', name='Envoyer à tous').click()
+        assert heard(ws, 'message')['message'] == 'Fermeture dans 15 minutes'
+        expect(page.locator('#toast')).to_have_text('Message envoyé à 1 poste(s).')
+        # Lock from the tile: the session is paused, the kiosk locks.
+        tile.locator('button[data-action=lock]').click()
+        assert heard(ws, 'command')['commande'] == 'verrouiller'
+        # Wake the poste that is off: on its tile, and with « Tout allumer ».
+        expect(other.locator('button[data-action=wake]')).to_be_visible()
+        other.locator('button[data-action=wake]').click()
+        assert receiver.recvfrom(1024)[0] == b'\xff' * 6 + bytes.fromhex('001122334455') * 16
+        page.get_by_role('button', name='Tout allumer').click()
+        assert receiver.recvfrom(1024)[0][6:12] == bytes.fromhex('001122334455')
+        expect(page.locator('#toast')).to_have_text('Réveil envoyé à 1 poste(s).')
+        assert errors == []
+    finally:
+        receiver.close()
+        page.context.close()
+
+
+def test_the_room_with_its_controls_on_a_tall_screen(browser, live):
+    poste = live.make_poste('Poste 1', '10.0.0.71')
+    live.api('POST', '/api/postes/', {'nom': 'Poste 2', 'ip_address': '10.0.0.72', 'mac_address': '00:11:22:33:44:56'},
+             expect=201)
+    session = live.make_session(poste['id'], duree=1800)
+    ws, _ = kiosk(live, poste)
+    ws.send(json.dumps({'type': 'validate_code', 'code': session['code_acces']}))
+    recv_action(ws, 'session_started')
+    live.make_session(None, duree=600, nom='Patient')
+    ws.send(json.dumps({'type': 'request_time', 'seconds': 1800}))
+    page, errors = log_in(browser, live, 800, 1280)
+    try:
+        expect(page.locator('.requests .count')).to_have_text('1')
+        page.screenshot(path=f'{SCREENSHOTS}/salle-800.png', full_page=True)
+        assert errors == []
+    finally:
+        page.context.close()
