@@ -259,7 +259,7 @@ class KioskState:
             idle = now - self._last_input
             if idle >= self.inactivity:
                 effects += self._end_here(Reason.INACTIVITY)
-            elif idle >= self.inactivity - INACTIVITY_WARNING and not self._idle_warned:
+            elif idle >= self.inactivity - min(INACTIVITY_WARNING, self.inactivity / 2) and not self._idle_warned:
                 self._idle_warned = True
                 self._notify(INACTIVITY_NOTICE)
         if self._pending and now - self._pending[1] >= ANSWER_TIMEOUT:

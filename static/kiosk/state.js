@@ -214,7 +214,7 @@ export class KioskState {
       const idle = (now - this.#lastInput) / 1000;
       if (idle >= this.inactivity) {
         effects.push(...this.#endHere(Reason.INACTIVITY));
-      } else if (idle >= this.inactivity - INACTIVITY_WARNING && !this.#idleWarned) {
+      } else if (idle >= this.inactivity - Math.min(INACTIVITY_WARNING, this.inactivity / 2) && !this.#idleWarned) {
         this.#idleWarned = true;
         this.#notify(T.INACTIVITY_NOTICE);
       }
