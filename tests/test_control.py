@@ -377,3 +377,27 @@ def test_the_staff_feed_carries_every_control_event(running):
     live.api('POST', f'/api/sessions/{running.session["id"]}/pause/', expect=200)
     assert recv_event(feed, 'session')['session']['statut'] == 'suspendue'
     feed.close()
+
+
+# -- several processes on one PostgreSQL database ------------------------------------------------
+
+@pytest.mark.skipif(support.postgres_url() is None, reason='several processes need PostgreSQL (DATABASE_URL)')
+def test_control_crosses_processes_and_an_abandoned_pause_ends_once(live_server):
+    a = live_server(PAUSE_MAX='2')
+    b = live_server(share=a, PAUSE_MAX='2')
+    c = live_server(share=a, PAUSE_MAX='2')
+    poste = a.make_poste()
+    session = a.make_session(poste['id'], duree=1800)
+    ws, _ = kiosk(b, poste)                                   # the kiosk is connected to B
+    ws.send(json.dumps({'type': 'validate_code', 'code': session['code_acces']}))
+    recv_action(ws, 'session_started')
+    a.api('POST', f'/api/postes/{poste["id"]}/message/', {'message': 'Par A'}, expect=200)
+    assert recv_action(ws, 'message', timeout=1)['message'] == 'Par A'
+    c.api('POST', f'/api/sessions/{session["id"]}/pause/', expect=200)   # paused through C
+    assert recv_action(ws, 'paused', timeout=1)
+    a.kill()                                                  # the process that made the session dies
+    closed = recv_action(ws, 'close_session', timeout=4)
+    assert closed['raison'] == 'pause_expiree'
+    assert nothing_within(ws, 1.5)                            # once
+    ended = [e for e in b.api('GET', f'/api/logs/?session={session["id"]}')['results'] if e['action'] == 'expiration']
+    assert len(ended) == 1 and ended[0]['metadata'] == {'raison': 'pause_expiree'}
