@@ -13,7 +13,7 @@ import pytest
 
 from appliance import db, events
 from appliance.errors import Conflict, Forbidden
-from appliance.models import Log
+from appliance.models import Log, Session
 from tests import support
 from tests.live import (kiosk, nothing_within, recv_action, recv_event, recv_first, recv_json, start_running_session,
                         ws_connect)
@@ -149,6 +149,48 @@ def test_a_request_ends_with_its_session(ctx, desk, compte, facts):
     assert of(facts, events.DEMANDE_CHANGED)[-1]['demande']['statut'] == 'close'
     with pytest.raises(Conflict):
         desk.refuse_demande(pending, '', operateur=compte, ip=None)
+
+
+def test_a_kiosk_cannot_flood_requests(ctx, desk, compte):
+    poste, session = started_session(desk, compte, duree=600)
+    for _ in range(10):
+        assert desk.request_time(poste, 60, ip=None).statut == 'acceptee'
+    with pytest.raises(Conflict) as refused:
+        desk.request_time(poste, 60, ip=None)
+    assert 'Trop de demandes' in refused.value.detail
+    assert desk.session_json(Session.get_by_id(session.id))['temps_restant'] == 1200
+
+
+def test_the_settings_and_their_refusals(tmp_path):
+    from appliance.config import Config, ConfigError
+    base = {'DATA_DIR': str(tmp_path), 'SECRET_KEY': 'k' * 40}
+    config = Config.load(environ=base, cwd=str(tmp_path))
+    assert (config.pause_max, config.extension_auto, config.inactivity_timeout, config.wol_address) == \
+        (900, True, 0, ('255.255.255.255', 9))
+    config = Config.load(environ={**base, 'PAUSE_MAX': '60', 'EXTENSION_AUTO': 'false', 'INACTIVITY_TIMEOUT': '300',
+                                  'WOL_ADDRESS': '192.168.1.255:7'}, cwd=str(tmp_path))
+    assert (config.pause_max, config.extension_auto, config.inactivity_timeout, config.wol_address) == \
+        (60, False, 300, ('192.168.1.255', 7))
+    for name, value in (('PAUSE_MAX', '0'), ('PAUSE_MAX', 'dix'), ('EXTENSION_AUTO', 'peut-être'),
+                        ('INACTIVITY_TIMEOUT', '-1'), ('WOL_ADDRESS', 'broadcast'), ('WOL_ADDRESS', '10.0.0.255'),
+                        ('WOL_ADDRESS', '10.0.0.255:99999')):
+        with pytest.raises(ConfigError) as error:
+            Config.load(environ={**base, name: value}, cwd=str(tmp_path))
+        assert str(error.value).startswith(name + ':')
+
+
+def test_the_kiosk_commands_have_platform_defaults_and_can_be_set(tmp_path):
+    from appliance.kiosk.config import load_config
+    env = {'KIOSK_SERVER': 'http://10.0.0.1:8000', 'KIOSK_POSTE': '10.0.0.11'}
+    linux = load_config(env=env, platform='linux').commands
+    assert linux == {'verrouiller': '', 'deconnecter': 'loginctl terminate-session "$XDG_SESSION_ID"',
+                     'redemarrer': 'systemctl reboot', 'eteindre': 'systemctl poweroff'}
+    assert load_config(env=env, platform='win32').commands['eteindre'] == 'shutdown /s /t 0'
+    ini = tmp_path / 'kiosk.ini'
+    ini.write_text('[kiosk]\nserver = http://10.0.0.1:8000\nposte = 10.0.0.11\nrestart_command =\n'
+                   'shutdown_command = touch /tmp/x\n', encoding='utf-8')
+    commands = load_config(str(ini), env={'KIOSK_LOGOFF_COMMAND': 'echo bye'}, platform='linux').commands
+    assert commands == {'verrouiller': '', 'deconnecter': 'echo bye', 'redemarrer': '', 'eteindre': 'touch /tmp/x'}
 
 
 # -- a real server and real kiosks ------------------------------------------------------------------
