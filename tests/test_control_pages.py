@@ -5,7 +5,6 @@ Chromium is missing, and the API tests of tests/test_control.py must run there.)
 import json
 import socket
 
-import pytest
 
 from tests.browser import expect
 from tests.kiosk_support import wait_until
