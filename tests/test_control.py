@@ -6,6 +6,7 @@ a real UDP socket on loopback for the Wake-on-LAN packet (nothing is ever sent t
 address here).
 """
 import json
+import os
 import socket
 import time
 
@@ -191,6 +192,45 @@ def test_the_kiosk_commands_have_platform_defaults_and_can_be_set(tmp_path):
                    'shutdown_command = touch /tmp/x\n', encoding='utf-8')
     commands = load_config(str(ini), env={'KIOSK_LOGOFF_COMMAND': 'echo bye'}, platform='linux').commands
     assert commands == {'verrouiller': '', 'deconnecter': 'echo bye', 'redemarrer': '', 'eteindre': 'touch /tmp/x'}
+
+
+def test_the_pause_arithmetic_is_pure():
+    from datetime import datetime, timedelta
+    from appliance.clock import pause_deadline, pause_seconds, paused_remaining, resumed_deadline
+    start, end = datetime(2026, 3, 2, 10, 0, 0), datetime(2026, 3, 2, 10, 30, 0)
+    paused_at = start + timedelta(minutes=10, seconds=0.4)
+    assert paused_remaining(end, paused_at) == 1200                  # rounded up, frozen
+    back = paused_at + timedelta(minutes=7)
+    assert resumed_deadline(end, paused_at, back) == end + timedelta(minutes=7)
+    assert resumed_deadline(end, paused_at, paused_at - timedelta(seconds=5)) == end   # a clock gone back
+    assert pause_seconds(paused_at, back) == 420 and pause_seconds(back, paused_at) == 0
+    assert pause_deadline(paused_at, 900) == paused_at + timedelta(seconds=900)
+
+
+@pytest.fixture
+def rebinding(bound_database):
+    yield
+    db.bind(bound_database)
+
+
+def test_the_migration_keeps_the_sessions_of_a_database_in_service(rebinding, tmp_path):
+    """0004_control on a database with sessions (schema 0001): nothing lost, no pause recorded."""
+    from playhouse.migrations import Runner
+    url = support.database_url(f'ctl{os.getpid()}', tmp_path)
+    db.bind(url)
+    with db.database.connection_context():
+        Runner(db.database.obj, db.MIGRATIONS_DIR).up('0001_initial')
+        db.database.execute_sql(
+            "INSERT INTO poste_session (code_acces, duree_initiale, temps_ajoute, statut, raison_fin, operateur, "
+            "notes, avertissements, created_at) VALUES ('ABC234', 600, 0, 'en_attente', '', '', '', '', "
+            "'2026-01-05 09:00:00')")
+    db.migrate()
+    with db.database.connection_context():
+        session = Session.get(Session.code_acces == 'ABC234')
+        assert (session.duree_pauses, session.pause_debut, session.duree_initiale) == (0, None, 600)
+        assert list(session.demandes) == []
+    assert db.schema_version() >= 4
+    support.drop_schema(f'ctl{os.getpid()}')
 
 
 # -- a real server and real kiosks ------------------------------------------------------------------
