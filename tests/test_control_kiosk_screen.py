@@ -80,6 +80,16 @@ def test_the_tk_kiosk_under_live_control(live_server, screen, tmp_path):
         screen.key('Return')
         wait_shows(TITLE_TIMER)
         assert live.api('GET', f'/api/sessions/{session["id"]}/')['statut'] == 'active'
+        # The visitor's own « Pause » button (above « Terminer ma session », on the left).
+        window = screen.window(TITLE_TIMER)
+        geometry = dict(line.split('=') for line in screen.xdotool('getwindowgeometry', '--shell', window).splitlines())
+        screen.xdotool('mousemove', '--window', window, str(int(int(geometry['WIDTH']) * 0.15)),
+                       str(int(geometry['HEIGHT']) - 58), 'click', '1')
+        wait_shows(TITLE_LOCK, timeout=1)
+        assert live.api('GET', f'/api/sessions/{session["id"]}/')['statut'] == 'suspendue'
+        screen.type(session['code_acces'])
+        screen.key('Return')
+        wait_shows(TITLE_TIMER)
 
         # Input keeps an idle session alive (X's idle time, reset by xdotool's pointer)...
         for x in range(6):
