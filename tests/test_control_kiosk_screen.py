@@ -90,6 +90,15 @@ def test_the_tk_kiosk_under_live_control(live_server, screen, tmp_path):
         screen.type(session['code_acces'])
         screen.key('Return')
         wait_shows(TITLE_TIMER)
+        # « Plus de temps », next to it: granted at once (nobody waits), and said.
+        window = screen.window(TITLE_TIMER)
+        screen.xdotool('mousemove', '--window', window, str(int(int(geometry['WIDTH']) * 0.7)),
+                       str(int(geometry['HEIGHT']) - 58), 'click', '1')
+        wait_shows(TITLE_NOTICE, timeout=1)
+        kiosk.wait_log('Temps ajouté : 15 minutes.')
+        assert live.api('GET', f'/api/sessions/{session["id"]}/')['temps_ajoute'] == 900
+        screen.xdotool('mousemove', '--window', screen.window(TITLE_NOTICE), '20', '20', 'click', '1')
+        wait_until(lambda: not shows(TITLE_NOTICE), 2, message='notice closed')
 
         # Input keeps an idle session alive (X's idle time, reset by xdotool's pointer)...
         for x in range(6):
