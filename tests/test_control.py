@@ -252,7 +252,7 @@ def test_messages_reach_connected_kiosks_and_name_the_offline(live):
     start = time.monotonic()
     answer = live.api('POST', f'/api/postes/{first["id"]}/message/', {'message': ' Bonjour ! '}, expect=200)
     assert answer == {'envoye': [first['id']], 'hors_ligne': []}
-    assert recv_action(ws1, 'message', timeout=1) == {'action': 'message', 'message': 'Bonjour !', 'de': 'admin'}
+    assert recv_action(ws1, 'message', timeout=1) == {'action': 'message', 'message': 'Bonjour !', 'de': 'Accueil'}
     assert ms_since(start) < 1000
     assert nothing_within(ws2, 0.2)
     answer = live.api('POST', '/api/postes/message/', {'message': 'Fermeture dans 10 min', 'postes': None},
@@ -266,6 +266,7 @@ def test_messages_reach_connected_kiosks_and_name_the_offline(live):
     assert live.api('POST', f'/api/postes/{offline["id"]}/message/', {'message': 'x'}, expect=200) == \
         {'envoye': [], 'hors_ligne': [offline['id']]}
     log = live.api('GET', '/api/logs/?action=message_poste')['results'][0]
+    assert log['operateur'] == 'admin'
     assert log['metadata'] == {'message': 'x', 'envoye': [], 'hors_ligne': [offline['id']]}
     # Refusals: clear 400s naming the field.
     for body, field in (({'message': ''}, 'message'), ({'message': 'x' * 501}, 'message'), ({}, 'message'),

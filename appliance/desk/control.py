@@ -25,6 +25,7 @@ COMMAND_NAMES = {'verrouiller': 'verrouillage', 'deconnecter': 'déconnexion', '
 # Why a request was not granted at once (time_request_auto_refusal): shown on the dashboard.
 REFUSAL_MANUAL = 'extension_manuelle'   # EXTENSION_AUTO=false: staff decide every request
 REFUSAL_WAITING = 'attente'             # someone waits for a poste
+MESSAGE_FROM = 'Accueil'                # the `de` of a message on a kiosk
 
 
 class WakeFailed(AppError):
@@ -88,7 +89,9 @@ class Control:
         sent, offline = [], []
         for poste in postes:
             (sent if self.presence(poste, now)[0] else offline).append(poste)
-        de = getattr(operateur, 'username', operateur) or 'Accueil'
+        # A public screen is not told which librarian wrote (as for sessions: no `operateur`);
+        # the audit entry names them.
+        de = MESSAGE_FROM
         with writing():
             audit.record('message_poste', now=now, operateur=operateur, ip=ip,
                          poste=postes[0] if len(postes) == 1 else None,
