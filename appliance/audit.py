@@ -19,6 +19,7 @@ ACTIONS = (
     'suppression_compte', 'sauvegarde', 'restauration', 'purge', 'modification_bibliotheque',
     'fusion_utilisateurs', 'creation_site', 'modification_site', 'suppression_site',
 )
+ACTIONS += ('message_poste', 'commande_poste', 'pause_session', 'reprise_session', 'demande_temps')
 
 
 def record(action, *, now, operateur='', utilisateur=None, session=None, poste=None, details='',

@@ -68,6 +68,11 @@ class Config:
     tls_key: str = ''
     trusted_proxies: tuple = ()
     header_timeout: int = 10
+    # Live control of the postes (docs/configuration.md).
+    pause_max: int = 900
+    extension_auto: bool = True
+    inactivity_timeout: int = 0
+    wol_address: tuple = ('255.255.255.255', 9)
 
     @property
     def tls(self):
@@ -116,6 +121,10 @@ class Config:
             tls_key=tls_key,
             trusted_proxies=get.networks('TRUSTED_PROXIES'),
             header_timeout=get.int('HEADER_TIMEOUT', 10, minimum=1),
+            pause_max=get.int('PAUSE_MAX', 900, minimum=1),
+            extension_auto=get.bool('EXTENSION_AUTO', True),
+            inactivity_timeout=_inactivity_timeout(get),
+            wol_address=_wol_address(get),
         )
 
 
@@ -241,3 +250,24 @@ def _stored_secret_key(data_dir):
     with os.fdopen(fd, 'w', encoding='ascii') as f:
         f.write(key + '\n')
     return key
+
+
+def _inactivity_timeout(get):
+    """INACTIVITY_TIMEOUT: seconds, 0 (off). Kiosks warn a minute before (half the time when it
+    is shorter than two minutes)."""
+    return get.int('INACTIVITY_TIMEOUT', 0)
+
+
+def _wol_address(get):
+    """WOL_ADDRESS `host:port` (default 255.255.255.255:9) as (host, port)."""
+    raw = get.str('WOL_ADDRESS', '255.255.255.255:9')
+    host, _, port = raw.rpartition(':')
+    host = host.strip('[]')
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ConfigError(f'WOL_ADDRESS: expected an IP address and a port (255.255.255.255:9), '
+                          f'got {raw!r}') from None
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f'WOL_ADDRESS: expected a port number after the address, got {raw!r}')
+    return host, int(port)

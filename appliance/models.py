@@ -108,6 +108,8 @@ class Session(BaseModel):
     notes = TextField(default='')
     avertissements = CharField(max_length=200, default='')  # thresholds done, "600,300"
     created_at = DateTimeField(default=utcnow)
+    pause_debut = DateTimeField(null=True)    # while suspendue: when the pause began
+    duree_pauses = IntegerField(default=0)    # seconds paused so far (not active time)
 
     class Meta:
         table_name = 'poste_session'
@@ -154,6 +156,22 @@ class State(BaseModel):
     value = TextField(default='')
 
 
+class DemandeTemps(BaseModel):
+    """A visitor's request for more time, asked from the kiosk (pending until staff settle it,
+    or granted at once)."""
+    session = ForeignKeyField(Session, backref='demandes', on_delete='CASCADE')
+    poste = ForeignKeyField(Poste, null=True, on_delete='SET NULL')
+    seconds = IntegerField()
+    statut = CharField(max_length=20, default='en_attente', index=True)
+    motif = CharField(max_length=500, default='')
+    operateur = CharField(max_length=150, default='')
+    created_at = DateTimeField(default=utcnow)
+    traitee_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = 'demande_temps'
+
+
 ALL_MODELS = [Compte, AuthSession, Utilisateur, Poste, Session, Log, State]
 
 
@@ -195,3 +213,4 @@ ALL_MODELS.append(Site)
 def forget_default_site():
     """Read the default site again at its next use (after a restore replaced the sites)."""
     _default_site.clear()
+ALL_MODELS.append(DemandeTemps)

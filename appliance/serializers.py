@@ -2,7 +2,7 @@
 
 Field names follow the seed's original implementation so its clients keep working.
 """
-from appliance.clock import iso, remaining_seconds
+from appliance.clock import iso, paused_remaining, remaining_seconds
 
 
 def temps_restant(session, now):
@@ -11,6 +11,8 @@ def temps_restant(session, now):
         return remaining_seconds(session.fin_prevue, now)
     if session.statut == 'en_attente':
         return session.duree_initiale + session.temps_ajoute
+    if session.statut == 'suspendue' and session.fin_prevue is not None and session.pause_debut is not None:
+        return paused_remaining(session.fin_prevue, session.pause_debut)   # frozen while paused
     return 0
 
 
@@ -51,6 +53,7 @@ def session_json(session, now):
         'notes': session.notes,
         'created_at': iso(session.created_at),
         'site': session.site_id,
+        'pause_debut': iso(session.pause_debut),
     }
 
 
@@ -72,6 +75,7 @@ def active_session_summary(session, now):
         'code_acces': session.code_acces,
         'temps_restant': temps_restant(session, now),
         'utilisateur_nom': session.utilisateur.nom_complet if session.utilisateur_id else None,
+        'statut': session.statut,   # `suspendue` while paused
     }
 
 

@@ -17,9 +17,9 @@ import gevent
 from gevent.event import Event
 
 from appliance import db, events
-from appliance.clock import next_moment, parse_iso
+from appliance.clock import next_moment, parse_iso, pause_deadline
 from appliance.models import Session
-from appliance.protocol import ACTIVE
+from appliance.protocol import ACTIVE, SUSPENDUE
 
 log = logging.getLogger(__name__)
 MAX_SLEEP = 1.0  # also bounds how late a missed wake-up could be
@@ -48,9 +48,11 @@ class Timekeeper:
         relay missed facts from other processes)."""
         moments = {}
         with db.database.connection_context():
-            for session in Session.select().where(Session.statut == ACTIVE):
-                moments[session.id] = next_moment(session.fin_prevue, self.desk.config.warning_times,
-                                                  session.warnings_done)
+            for session in Session.select().where(Session.statut.in_((ACTIVE, SUSPENDUE))):
+                moment = self._moment(session.statut, session.fin_prevue, session.warnings_done,
+                                      session.pause_debut)
+                if moment is not None:
+                    moments[session.id] = moment
         self.moments = moments
         self.wake.set()
 
@@ -69,15 +71,25 @@ class Timekeeper:
     def _on_event(self, kind, payload):
         session = payload['session']
         self._schedule(session['id'], session['statut'], parse_iso(session['fin_prevue']),
-                       Session.parse_warnings(payload['avertissements']))
+                       Session.parse_warnings(payload['avertissements']), parse_iso(session.get('pause_debut')))
         self.wake.set()
 
-    def _schedule(self, session_id, statut, fin_prevue, warnings_done):
+    def _schedule(self, session_id, statut, fin_prevue, warnings_done, pause_debut=None):
         self.retries.pop(session_id, None)
-        if statut == ACTIVE and fin_prevue is not None:
-            self.moments[session_id] = next_moment(fin_prevue, self.desk.config.warning_times, warnings_done)
+        moment = self._moment(statut, fin_prevue, warnings_done, pause_debut)
+        if moment is not None:
+            self.moments[session_id] = moment
         else:
             self.moments.pop(session_id, None)
+
+    def _moment(self, statut, fin_prevue, warnings_done, pause_debut):
+        """The next moment of a session: a warning or its end while active; while paused, only
+        the end of an abandoned pause (PAUSE_MAX): no warning, no end of time."""
+        if statut == ACTIVE and fin_prevue is not None:
+            return next_moment(fin_prevue, self.desk.config.warning_times, warnings_done)
+        if statut == SUSPENDUE and pause_debut is not None:
+            return pause_deadline(pause_debut, self.desk.config.pause_max)
+        return None
 
     def _run(self):
         while True:
@@ -109,10 +121,11 @@ class Timekeeper:
             batch = ids[start:start + BATCH]
             sessions = self.desk.process_due(batch)
             for session in sessions:
-                kind = 'warning' if session.statut == ACTIVE else 'close'
+                kind = 'warning' if session.statut in (ACTIVE, SUSPENDUE) else 'close'
                 self.metrics.observe_lateness(kind, (now - due[session.id]).total_seconds())
                 # The facts did it too; this also covers "nothing to do".
-                self._schedule(session.id, session.statut, session.fin_prevue, session.warnings_done)
+                self._schedule(session.id, session.statut, session.fin_prevue, session.warnings_done,
+                               session.pause_debut)
             for session_id in set(batch) - {s.id for s in sessions}:
                 self._retry_later(session_id, now)
             gevent.sleep(0)   # let requests and heartbeats in between batches

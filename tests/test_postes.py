@@ -153,7 +153,7 @@ def test_session_active_is_shown(client, ctx, admin_token):
     shown = client.get(f'/api/postes/{poste["id"]}/', token=admin_token).json
     assert shown['statut'] == 'occupe'
     assert shown['session_active'] == {'id': session['id'], 'code_acces': session['code_acces'],
-                                       'temps_restant': 1700, 'utilisateur_nom': 'Olga Occupant'}
+                                       'temps_restant': 1700, 'utilisateur_nom': 'Olga Occupant', 'statut': 'active'}
 
 
 def test_unknown_poste_is_404(client, admin_token):

@@ -1,8 +1,10 @@
 """The REST API: one module of routes per resource, all registered by register()."""
 from appliance.api import (auth, backups, bibliotheque, comptes, logs, postes, sessions, stats, system,
                            utilisateurs, sites)
+from appliance.api import controle
 
 
 def register(app, ctx):
-    for module in (auth, comptes, utilisateurs, postes, sessions, logs, stats, backups, bibliotheque, system, sites):
+    for module in (auth, comptes, utilisateurs, postes, sessions, logs, stats, backups, bibliotheque, system, sites,
+                   controle):
         module.routes(app, ctx)

@@ -13,6 +13,7 @@ messages.
   duplicates.py visitors registered twice: finding them, merging two records
   library.py    the library's name and kiosk home page (admin settings)
   sites.py      the branches of a network: sites, and who may act on which
+  control.py    live control: messages, commands and Wake-on-LAN, pause, requests for more time
   moves.py      what they share: reading rows again, ending a session, "poste/session changed"
 with room.py (every poste and its running session, kept in memory) and stats.py (usage
 statistics, aggregated SQL without personal data).
@@ -27,9 +28,10 @@ from appliance.desk.presence import Presence
 from appliance.desk.sessions import Sessions
 from appliance.desk.sites import Sites
 from appliance.desk.visitors import Visitors
+from appliance.desk.control import Control
 
 
-class Desk(Postes, Sessions, Presence, Visitors, Duplicates, Library, Sites, Moves):
+class Desk(Postes, Sessions, Presence, Visitors, Duplicates, Library, Sites, Control, Moves):
     """The one facade. Its parts share `config`, `clock` and `room` (set up by Moves)."""
 
     def statistics(self, date_min, date_max, site=None):

@@ -5,12 +5,13 @@ from datetime import timedelta
 from peewee import IntegrityError
 
 from appliance import audit, db, events
-from appliance.clock import deadline, due_warnings, passed_thresholds, remaining_seconds, warning_message
+from appliance.clock import (deadline, due_warnings, passed_thresholds, pause_deadline, remaining_seconds,
+                             warning_message)
 from appliance.db import writing
 from appliance.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from appliance.models import Poste, Session, Utilisateur
 from appliance.protocol import (ACTIVE, CODE_ALPHABET, CODE_LENGTH, EN_ATTENTE, EXPIREE, MAINTENANCE,
-                                OCCUPE, OPEN_STATUTS, RUNNING, TERMINEE, Reason, normalise_code)
+                                OCCUPE, OPEN_STATUTS, RUNNING, SUSPENDUE, TERMINEE, Reason, normalise_code)
 from appliance.serializers import session_json, temps_restant
 from appliance.throttle import Throttle
 
@@ -83,6 +84,11 @@ class Sessions:
         if session.site_id is not None and poste.site_id is not None and session.site_id != poste.site_id:
             self._failed_code(poste, source_ip, code, now, 'Code d’un autre site.')
             raise Forbidden('Ce code a été donné dans un autre site.', body={'valid': False})
+        if session.statut == SUSPENDUE:
+            # A rebooted kiosk re-presenting the code of a paused session hears that it is paused:
+            # only the visitor resumes it (`resume` with the code, or staff).
+            self._paused_again(session, now)
+            return session
         if session.statut in RUNNING:
             self._started(session, now)
             return session  # a rebooted kiosk resumes with the current time
@@ -132,7 +138,7 @@ class Sessions:
             session.temps_ajoute += seconds
             if session.fin_prevue is not None:
                 session.fin_prevue += timedelta(seconds=seconds)
-                left = remaining_seconds(session.fin_prevue, now)
+                left = temps_restant(session, now)   # frozen while paused
                 session.avertissements = Session.format_warnings(
                     passed_thresholds(self.config.warning_times, left))
             session.save()
@@ -151,7 +157,8 @@ class Sessions:
             session = self._load(session.id)
             if session.statut not in OPEN_STATUTS:
                 raise Conflict('Cette session est déjà terminée.')
-            who = 'par le visiteur' if raison == Reason.BY_VISITOR else 'par le personnel'
+            who = {Reason.BY_VISITOR: 'par le visiteur',
+                   Reason.INACTIVITY: 'pour inactivité'}.get(raison, 'par le personnel')
             details = f'Session terminée {who}.' + (f' Motif : {note}' if note else '')
             if note:
                 session.notes = (session.notes + '\n' if session.notes else '') + note
@@ -159,12 +166,13 @@ class Sessions:
                                 details=details)
         return session
 
-    def end_by_visitor(self, poste, *, ip):
-        """The visitor pressed "end my session" on the kiosk of `poste`."""
+    def end_by_visitor(self, poste, *, ip, raison=Reason.BY_VISITOR):
+        """The visitor pressed "end my session" on the kiosk of `poste` (or the kiosk saw no input
+        for INACTIVITY_TIMEOUT: raison=INACTIVITY)."""
         session = self._running_on(poste)
         if session is None:
             raise Conflict('Aucune session en cours sur ce poste.')
-        return self.terminate(session, raison=Reason.BY_VISITOR, operateur='', ip=ip)
+        return self.terminate(session, raison=raison, operateur='', ip=ip)
 
     def expire_due(self):
         """End every running session past its deadline and every waiting code past its validity.
@@ -174,8 +182,10 @@ class Sessions:
         """
         now = self.now()
         stale = now - timedelta(seconds=self.config.pending_code_ttl)
+        abandoned = now - timedelta(seconds=self.config.pause_max)
         due = [row.id for row in Session.select(Session.id).where(
-            (Session.statut.in_(RUNNING) & (Session.fin_prevue <= now)) |
+            ((Session.statut == ACTIVE) & (Session.fin_prevue <= now)) |
+            ((Session.statut == SUSPENDUE) & (Session.pause_debut <= abandoned)) |
             ((Session.statut == EN_ATTENTE) & (Session.created_at <= stale)))]
         ended = []
         for session_id in due:
@@ -212,12 +222,21 @@ class Sessions:
     # -- internals --------------------------------------------------------------------------
 
     def _expire_if_due(self, session, now):
+        if session.statut == SUSPENDUE:
+            if not self._overdue(session, now):
+                return False
+            self._end(session, EXPIREE, Reason.PAUSE_EXPIRED, now,
+                      details='Pause trop longue : session terminée.')
+            return True
         if self._overdue(session, now):
             self._end(session, EXPIREE, Reason.EXPIRATION, now, details='Temps écoulé : session expirée.')
             return True
         return False
 
     def _overdue(self, session, now):
+        if session.statut == SUSPENDUE:   # paused: its deadline stands still; PAUSE_MAX ends it
+            return (session.pause_debut is not None
+                    and pause_deadline(session.pause_debut, self.config.pause_max) <= now)
         return session.statut in RUNNING and session.fin_prevue is not None and session.fin_prevue <= now
 
     def _warn(self, session, now):

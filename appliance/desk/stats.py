@@ -43,10 +43,11 @@ STARTS_BY_HOUR = '''
     WHERE debut_session >= {p} AND debut_session < {p}
     GROUP BY {epoch_debut} / 3600
 '''
-# Sessions started in the range: how many, by how many visitors, how long the ended ones lasted.
+# Sessions started in the range: how many, by how many visitors, how long the ended ones lasted
+# (their pauses left out: time used, not time held).
 TOTALS = '''
     SELECT COUNT(*), COUNT(DISTINCT utilisateur_id),
-           AVG(CASE WHEN fin_session IS NOT NULL THEN {epoch_fin} - {epoch_debut} END)
+           AVG(CASE WHEN fin_session IS NOT NULL THEN {epoch_fin} - {epoch_debut} - duree_pauses END)
     FROM {sessions}
     WHERE debut_session >= {p} AND debut_session < {p}
 '''

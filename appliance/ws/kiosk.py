@@ -32,7 +32,23 @@ def wire_message(kind, fact):
                 'message': fact['message']}
     if kind == events.SESSION_ENDED:
         return {'action': Action.CLOSE_SESSION, 'raison': fact['raison'], 'session': fact['session_id']}
+    if kind == events.POSTE_MESSAGE:
+        return {'action': Action.MESSAGE, 'message': fact['message'], 'de': fact['de']}
+    if kind == events.POSTE_COMMAND:
+        return {'action': Action.COMMAND, 'commande': fact['commande']}
+    if kind == events.SESSION_PAUSED:
+        return {'action': Action.PAUSED, 'temps_restant': fact['temps_restant'], 'pause_max': fact['pause_max']}
+    if kind == events.SESSION_RESUMED:
+        return {'action': Action.RESUMED, 'temps_restant': fact['temps_restant']}
+    if kind == events.TIME_REQUESTED:
+        return {'action': Action.REQUEST_PENDING, 'seconds': fact['seconds']}
+    if kind == events.TIME_REFUSED:
+        return {'action': Action.REQUEST_REFUSED, 'motif': fact['motif']}
     raise ValueError(kind)
+
+
+CONTROL_FACTS = (events.POSTE_MESSAGE, events.POSTE_COMMAND, events.SESSION_PAUSED, events.SESSION_RESUMED,
+                 events.TIME_REQUESTED, events.TIME_REFUSED)
 
 
 class KioskEndpoint:
@@ -43,7 +59,7 @@ class KioskEndpoint:
 
     def start(self):
         events.subscribe(self._on_fact, events.SESSION_STARTED, events.TIME_ADDED, events.WARNING_DUE,
-                         events.SESSION_ENDED)
+                         events.SESSION_ENDED, *CONTROL_FACTS)
         events.subscribe(self._on_token_changed, events.KIOSK_TOKEN_CHANGED)
         events.subscribe(self._on_library_changed, events.LIBRARY_CHANGED)
         events.subscribe(self._on_resync, events.RESYNC)
@@ -58,6 +74,8 @@ class KioskEndpoint:
         sockets = self.sockets.get(fact['poste_id'])
         if sockets:
             message = wire_message(kind, fact)
+            if kind == events.SESSION_STARTED:
+                message['inactivite'] = self.ctx.config.inactivity_timeout
             for socket in sockets:
                 socket.send(message)
 
@@ -160,12 +178,34 @@ class KioskEndpoint:
                     reply['retry_after'] = exc.retry_after
                 socket.send(reply)
         elif kind == Type.END_SESSION:
+            raison = Reason.INACTIVITY if message.get('raison') == Reason.INACTIVITY else Reason.BY_VISITOR
             try:
-                self.desk.end_by_visitor(poste, ip=source)  # close_session arrives as a fact
+                self.desk.end_by_visitor(poste, ip=source, raison=raison)  # close_session arrives as a fact
             except AppError as exc:
                 socket.send({'action': Action.CLOSE_SESSION, 'raison': Reason.NO_SESSION, 'detail': exc.detail})
+        elif kind in (Type.PAUSE, Type.RESUME, Type.REQUEST_TIME):
+            self._control(socket, poste, kind, message, source)
         else:
             socket.send({'action': Action.ERROR, 'detail': f'Type de message inconnu : {kind[:40]}.'})
+
+    def _control(self, socket, poste, kind, message, source):
+        """pause, resume and request_time: their success arrives as facts (paused, resumed,
+        add_time or request_pending); a refusal is answered here."""
+        try:
+            if kind == Type.PAUSE:
+                self.desk.pause_from_kiosk(poste, ip=source)
+            elif kind == Type.RESUME:
+                self.desk.resume_from_kiosk(poste, message.get('code') or message.get('code_acces'), ip=source)
+            else:
+                self.desk.request_time(poste, message.get('seconds'), ip=source)
+        except AppError as exc:
+            if kind == Type.RESUME:
+                reply = {'action': Action.CODE_INVALID, 'detail': exc.detail}
+                if exc.status == 429:
+                    reply['retry_after'] = exc.retry_after
+            else:
+                reply = {'action': Action.ERROR, 'detail': exc.detail, 'type': kind}
+            socket.send(reply)
 
     def _heartbeat(self, socket, poste, running, message):
         self.desk.kiosk_seen(poste)
@@ -194,5 +234,5 @@ class KioskEndpoint:
         return {'action': Action.SYNC, 'statut': poste.statut,
                 'session': kiosk_session_json(session_json(running, now)) if running else None,
                 'temps_restant': temps_restant(running, now) if running else None,
-                'server_time': iso(now),
+                'server_time': iso(now), 'inactivite': self.ctx.config.inactivity_timeout,
                 'bibliotheque': library['nom'], 'page_accueil': library['page_accueil']}

@@ -39,7 +39,7 @@ class StaffFeed:
 
     def start(self):
         events.subscribe(self._on_event, events.POSTE_CHANGED, events.SESSION_CHANGED, events.LOG_WRITTEN,
-                         events.RESYNC)
+                         events.RESYNC, events.DEMANDE_CHANGED)
         events.subscribe(self._on_logins_changed, events.LOGIN_CHANGED)
         self.greenlet = gevent.spawn(self._broadcast)
 
@@ -113,6 +113,8 @@ class StaffFeed:
             return {'event': StaffEvent.SESSION, 'session': payload['session']}
         if kind == events.LOG_WRITTEN:
             return {'event': StaffEvent.LOG, 'log': payload['log']}
+        if kind == events.DEMANDE_CHANGED:
+            return {'event': StaffEvent.DEMANDE, 'demande': payload['demande']}
         deleted = {'event': StaffEvent.POSTE_DELETED, 'id': payload['poste_id']}
         if payload.get('deleted'):
             return deleted

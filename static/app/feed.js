@@ -32,6 +32,7 @@ function emit(kind, data) {
 
 /** Seconds left on a poste's running session, counted down here between updates. */
 export function remaining(active) {
+  if (active.statut === 'suspendue') return active.temps_restant;   // paused: the time stands still
   return active.temps_restant - (performance.now() - active.receivedAt) / 1000;
 }
 
@@ -108,6 +109,9 @@ function handle(message) {
     case 'log':
       emit('log', message.log);
       return;
+    case 'demande':   // a request for more time, new or settled (app/control.js)
+      emit('demande', message.demande);
+      return;
     default:
       return;
   }
@@ -128,11 +132,11 @@ function keepSession(session) {
   else room.pending.delete(session.id);
   const poste = room.postes.get(session.poste);
   if (!poste) return;
-  if (session.statut === 'active') {
+  if (session.statut === 'active' || session.statut === 'suspendue') {
     // Added time comes as a session event only: the tile takes its new figure from here.
     poste.session_active = {
       id: session.id, code_acces: session.code_acces, utilisateur_nom: session.utilisateur_nom,
-      temps_restant: session.temps_restant, receivedAt: performance.now(),
+      temps_restant: session.temps_restant, receivedAt: performance.now(), statut: session.statut,
     };
   } else if (poste.session_active?.id === session.id && session.statut !== 'suspendue') {
     poste.session_active = null;

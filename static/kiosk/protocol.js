@@ -30,6 +30,8 @@ export const Reason = Object.freeze({
   POSTE_DELETED: 'poste_supprime',
   NO_SESSION: 'aucune_session',
   UNKNOWN_SESSION: 'session_inconnue',
+  PAUSE_EXPIRED: 'pause_expiree',
+  INACTIVITY: 'inactivite',
 });
 
 // -- the kiosk WebSocket
@@ -39,6 +41,9 @@ export const Type = Object.freeze({
   HEARTBEAT: 'heartbeat',
   VALIDATE_CODE: 'validate_code',
   END_SESSION: 'end_session',
+  PAUSE: 'pause',
+  RESUME: 'resume',
+  REQUEST_TIME: 'request_time',
 });
 
 /** Server → kiosk: the `action` of each message. */
@@ -50,6 +55,12 @@ export const Action = Object.freeze({
   WARNING: 'warning',
   CLOSE_SESSION: 'close_session',
   ERROR: 'error',
+  MESSAGE: 'message',
+  COMMAND: 'command',
+  PAUSED: 'paused',
+  RESUMED: 'resumed',
+  REQUEST_PENDING: 'request_pending',
+  REQUEST_REFUSED: 'request_refused',
 });
 
 /** WebSocket close codes the server sends. */
@@ -61,6 +72,25 @@ export const Close = Object.freeze({
   FORBIDDEN: 4403,
   NOT_FOUND: 4404,
 });
+
+// -- live control of the postes
+
+export const LOCK = 'verrouiller';
+export const LOG_OFF = 'deconnecter';
+export const RESTART = 'redemarrer';
+export const SHUT_DOWN = 'eteindre';
+export const WAKE = 'reveiller';
+export const KIOSK_COMMANDS = Object.freeze([LOCK, LOG_OFF, RESTART, SHUT_DOWN]);
+export const COMMANDES = Object.freeze([...KIOSK_COMMANDS, WAKE]);
+export const FORCED_COMMANDS = Object.freeze([RESTART, SHUT_DOWN]);
+export const DEMANDE_EN_ATTENTE = 'en_attente';
+export const DEMANDE_ACCEPTEE = 'acceptee';
+export const DEMANDE_REFUSEE = 'refusee';
+export const DEMANDE_CLOSE = 'close';
+export const DEMANDE_STATUTS = Object.freeze([DEMANDE_EN_ATTENTE, DEMANDE_ACCEPTEE, DEMANDE_REFUSEE, DEMANDE_CLOSE]);
+export const MIN_REQUEST = 60;
+export const MAX_REQUEST = 3600;
+export const INACTIVITY_WARNING = 60;   // seconds of warning before the inactivity end
 
 // -- access codes
 

@@ -6,6 +6,7 @@ import * as feed from '../feed.js';
 import {countdown, POSTE_STATUTS, time} from '../format.js';
 import * as sites from '../sites.js';
 import {confirmDialog, toast} from '../ui.js';
+import * as control from '../control.js';
 
 const ADD_CHOICES = [[15, '+15 min'], [30, '+30 min'], [60, '+1 h']];
 const LOW_SECONDS = 300;
@@ -20,9 +21,10 @@ export function show(main) {
   const grid = h('div', {class: 'tiles'});
   const empty = h('p', {class: 'empty', hidden: true},
     'Aucun poste enregistré. Un administrateur les ajoute dans « Postes ».');
+  const controlBar = control.bar();   // requests for more time, message to all, wake all
   main.append(
     pageTitle('Salle', summary, h('a', {class: 'button primary', href: '#/nouvelle-session'}, 'Nouvelle session')),
-    banner, pendingBox, empty, grid);
+    banner, controlBar.el, pendingBox, empty, grid);
 
   const tiles = new Map();   // poste id → tile
 
@@ -74,6 +76,7 @@ export function show(main) {
   update();
   return () => {
     unsubscribe();
+    controlBar.stop();
     clearInterval(ticker);
   };
 }
@@ -116,6 +119,8 @@ function makeTile(id) {
     h('div', {class: 'tile-actions'},
       h('div', {class: 'time-actions'}, t.add),
       h('div', {class: 'status-actions'}, t.end, t.start, t.maintenance, t.service)));
+  t.control = control.tileControls(id);
+  t.el.append(t.control.el);
   return t;
 }
 
@@ -150,6 +155,7 @@ function fillTile(t, poste, waiting) {
   t.start.hidden = Boolean(active || waiting) || poste.statut === 'maintenance';
   t.maintenance.hidden = poste.statut === 'maintenance';
   t.service.hidden = poste.statut !== 'maintenance';
+  t.control.fill(poste);
   for (const suffix of t.el.querySelectorAll('[data-suffix]')) suffix.textContent = ` — ${poste.nom}`;
 }
 
