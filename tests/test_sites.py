@@ -323,8 +323,24 @@ def test_a_librarians_feed_shows_their_own_site(live):
 
 # -- backups ----------------------------------------------------------------------------------
 
+def schema_one_columns(folder):
+    """{table: its columns} as migration 0001 made them (a scratch SQLite database)."""
+    import shutil
+
+    from peewee import SqliteDatabase
+    from playhouse.migrations import Runner
+    migrations = folder / 'only-0001'
+    migrations.mkdir()
+    shutil.copy(f'{db.MIGRATIONS_DIR}/0001_initial.py', migrations)
+    scratch = SqliteDatabase(str(folder / 'schema1.db'))
+    Runner(scratch, str(migrations)).up()
+    columns = {table: {c.name for c in scratch.get_columns(table)} for table in scratch.get_tables()}
+    scratch.close()
+    return columns
+
+
 def test_backups_carry_the_sites_and_an_archive_from_before_sites_lands_on_the_default_site(
-        client, admin_token, ctx, network):
+        client, admin_token, ctx, network, tmp_path):
     import hashlib
     import json
 
@@ -337,24 +353,31 @@ def test_backups_carry_the_sites_and_an_archive_from_before_sites_lands_on_the_d
     restore_archive(ctx, result.path)
     assert dump() == before
 
-    # The same archive as the schema before sites wrote it: no site table, no site columns.
+    # The same archive as the schema before sites wrote it: only the tables and columns of
+    # migration 0001 (later migrations, of sites and of other features, left out).
+    first = schema_one_columns(tmp_path)
+
     def downgrade(content):
         manifest = json.loads(content['manifest.json'])
         manifest['schema_version'] = 1
-        del manifest['tables']['site']
-        for name in [n for n in content if n.startswith('data/site/')]:
-            del content[name]
-            del manifest['files'][name]
-        for table in ('poste', 'compte', 'poste_session', 'log'):
+        for table in list(manifest['tables']):
+            prefix = f'data/{table}/'
+            if table not in first:
+                del manifest['tables'][table]
+                for name in [n for n in content if n.startswith(prefix)]:
+                    del content[name]
+                    del manifest['files'][name]
+                continue
             spec = manifest['tables'][table]
-            assert spec['columns'][-1][0] in ('site_id', 'site')
-            spec['columns'] = spec['columns'][:-1]
-            for name in [n for n in content if n.startswith(f'data/{table}/')]:
-                lines = [json.dumps(json.loads(line)[:-1], ensure_ascii=False)
+            keep = [i for i, column in enumerate(spec['columns']) if column[0] in first[table]]
+            spec['columns'] = [spec['columns'][i] for i in keep]
+            for name in [n for n in content if n.startswith(prefix)]:
+                lines = [json.dumps([json.loads(line)[i] for i in keep], ensure_ascii=False)
                          for line in content[name].decode().splitlines() if line]
-                content[name] = ('\n'.join(lines) + '\n').encode()
+                content[name] = ('\n'.join(lines) + '\n').encode() if lines else b''
                 manifest['files'][name] = {'size': len(content[name]),
                                            'sha256': hashlib.sha256(content[name]).hexdigest()}
+        assert 'site' not in manifest['tables'] and 'site_id' not in first['poste']
         content['manifest.json'] = json.dumps(manifest).encode()
         return content
     rewrite(result.path, downgrade)
