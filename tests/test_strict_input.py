@@ -67,3 +67,9 @@ def test_the_document_says_bodies_take_no_other_field(client):
 def test_get_on_a_post_only_route_is_a_405_not_a_missing_session(client, admin_token):
     response = client.get('/api/sessions/validate-code/', token=admin_token)
     assert response.status == 405 and 'POST' in response.headers.get('Allow', '')
+
+
+def test_a_path_id_that_is_not_a_number_is_a_json_404(client, admin_token):
+    response = client.get('/api/postes/abc/', token=admin_token)
+    assert response.status == 404 and response.json['detail']
+    assert client.put('/api/postes/message/', {}, token=admin_token).status == 405

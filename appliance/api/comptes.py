@@ -39,18 +39,18 @@ def routes(app, ctx):
                                   site=data.get('site'))
         return compte_json(created)
 
-    @app.get('/api/comptes/<compte_id>/', auth=ADMIN, wildcards={'compte_id': COMPTE}, summary='Détail d’un compte')
+    @app.get('/api/comptes/<compte_id:re:[0-9]+>/', auth=ADMIN, wildcards={'compte_id': COMPTE}, summary='Détail d’un compte')
     def show_compte(target):
         return compte_json(target)
 
-    @app.patch('/api/comptes/<compte_id>/', auth=ADMIN, wildcards={'compte_id': COMPTE}, body=EDITABLE,
+    @app.patch('/api/comptes/<compte_id:re:[0-9]+>/', auth=ADMIN, wildcards={'compte_id': COMPTE}, body=EDITABLE,
                summary='Modifier un compte')
     def update_compte(target, compte, data):
         accounts.update(target, data, now=ctx.clock.now(), authenticator=ctx.authenticator,
                         data_dir=ctx.config.data_dir, operateur=compte, ip=client_ip())
         return compte_json(Compte.get_by_id(target.id))
 
-    @app.delete('/api/comptes/<compte_id>/', auth=ADMIN, wildcards={'compte_id': COMPTE}, status=204,
+    @app.delete('/api/comptes/<compte_id:re:[0-9]+>/', auth=ADMIN, wildcards={'compte_id': COMPTE}, status=204,
                 summary='Supprimer un compte')
     def delete_compte(target, compte):
         accounts.delete(target, now=ctx.clock.now(), authenticator=ctx.authenticator,

@@ -1,6 +1,5 @@
 """Live control of the postes (docs/api.md, « Contrôle des postes »): messages, commands and
 Wake-on-LAN, the pause of a session, visitors' requests for more time."""
-import re
 
 from appliance.api.declared import STAFF, Row
 from appliance.api.http import client_ip
@@ -28,8 +27,6 @@ class PosteIds(Field):
             raise Problem(f'Au plus {MAX_POSTES} postes.')
         ids = []
         for item in value:
-            if isinstance(item, str) and re.fullmatch(r'[0-9]{1,19}', item.strip()):
-                item = int(item)
             if isinstance(item, bool) or not isinstance(item, int) or not 0 < item < 2 ** 63:
                 raise Problem('Identifiant invalide.')
             if item not in ids:
@@ -41,7 +38,8 @@ class PosteIds(Field):
         return [postes[i] for i in ids]
 
     def openapi(self):
-        return {**super().openapi(), 'items': {'type': 'integer', 'minimum': 1}, 'nullable': True}
+        return {**super().openapi(), 'items': {'type': 'integer', 'minimum': 1}, 'nullable': True,
+                'minItems': 1, 'maxItems': MAX_POSTES}
 
 
 MESSAGE = {'message': Text(MAX_MESSAGE, blank=False, required=True)}
@@ -64,23 +62,23 @@ def routes(app, ctx):
         postes = data.get('postes')
         return desk.send_message(postes, data['message'], operateur=compte, ip=client_ip())
 
-    @app.post('/api/postes/<poste_id>/message/', auth=STAFF, wildcards={'poste_id': POSTE}, body=MESSAGE,
+    @app.post('/api/postes/<poste_id:re:[0-9]+>/message/', auth=STAFF, wildcards={'poste_id': POSTE}, body=MESSAGE,
               summary='Envoyer un message au kiosque d’un poste')
     def message(poste, compte, data):
         return desk.send_message([poste], data['message'], operateur=compte, ip=client_ip())
 
-    @app.post('/api/postes/<poste_id>/commande/', auth=STAFF, wildcards={'poste_id': POSTE}, body=COMMANDE,
+    @app.post('/api/postes/<poste_id:re:[0-9]+>/commande/', auth=STAFF, wildcards={'poste_id': POSTE}, body=COMMANDE,
               summary='Commande à distance : verrouiller, déconnecter, redémarrer, éteindre, réveiller')
     def command(poste, compte, data):
         return desk.send_command(poste, data['commande'], force=data.get('force', False),
                                  operateur=compte, ip=client_ip())
 
-    @app.post('/api/sessions/<session_id>/pause/', auth=STAFF, wildcards={'session_id': SESSION},
+    @app.post('/api/sessions/<session_id:re:[0-9]+>/pause/', auth=STAFF, wildcards={'session_id': SESSION},
               summary='Mettre une session en pause (le temps s’arrête)')
     def pause(session, compte):
         return desk.session_json(desk.pause(session, operateur=compte, ip=client_ip()))
 
-    @app.post('/api/sessions/<session_id>/reprise/', auth=STAFF, wildcards={'session_id': SESSION},
+    @app.post('/api/sessions/<session_id:re:[0-9]+>/reprise/', auth=STAFF, wildcards={'session_id': SESSION},
               summary='Reprendre une session en pause')
     def resume(session, compte):
         return desk.session_json(desk.resume(session, operateur=compte, ip=client_ip()))
@@ -89,12 +87,12 @@ def routes(app, ctx):
     def list_demandes():
         return paginate(desk.pending_demandes(), lambda rows: [demande_json(d) for d in rows])
 
-    @app.post('/api/demandes/<demande_id>/accepter/', auth=STAFF, wildcards={'demande_id': DEMANDE},
+    @app.post('/api/demandes/<demande_id:re:[0-9]+>/accepter/', auth=STAFF, wildcards={'demande_id': DEMANDE},
               body=ACCEPT, summary='Accepter une demande de temps')
     def accept(demande, compte, data):
         return demande_json(desk.accept_demande(demande, data.get('seconds'), operateur=compte, ip=client_ip()))
 
-    @app.post('/api/demandes/<demande_id>/refuser/', auth=STAFF, wildcards={'demande_id': DEMANDE},
+    @app.post('/api/demandes/<demande_id:re:[0-9]+>/refuser/', auth=STAFF, wildcards={'demande_id': DEMANDE},
               body=REFUSE, summary='Refuser une demande de temps (motif montré au visiteur)')
     def refuse(demande, compte, data):
         return demande_json(desk.refuse_demande(demande, data.get('motif', ''), operateur=compte, ip=client_ip()))

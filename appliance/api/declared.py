@@ -3,7 +3,7 @@
 A route states it all as keywords of bottle's route decorator (bottle keeps unknown keywords in
 `route.config`); the `Declared` plugin enforces it and the OpenAPI document is read from it:
 
-    @app.post('/api/sessions/<session_id>/add-time/', auth=STAFF, wildcards={'session_id': SESSION},
+    @app.post('/api/sessions/<session_id:re:[0-9]+>/add-time/', auth=STAFF, wildcards={'session_id': SESSION},
               body=ADD_TIME, summary='Ajouter du temps')
     def add_time(session, compte, data):
 
@@ -11,7 +11,9 @@ A route states it all as keywords of bottle's route decorator (bottle keeps unkn
   or staff); STAFF; ADMIN; METRICS (the scraper's METRICS_TOKEN, or an admin).
 - `summary` (required): one line, in French, for the document.
 - `wildcards`: the type of each wildcard of the rule: a Row (a numeric id; the handler gets the row,
-  or the client a 404 with the row's message) or a Name (a text handed over as is).
+  or the client a 404 with the row's message) or a Name (a text handed over as is). A Row's wildcard
+  is written `<poste_id:re:[0-9]+>`: then `/api/postes/message/` is never taken for an id, and a
+  method that only the literal path lacks is a 405, not "poste not found".
 - `body`: a validation schema (api/validation.py): the JSON object is read and validated, only
   the fields sent for PATCH (`partial=False` says a PATCH takes the whole body, like PUT).
 - `query`: the query parameters (Query), for the document only: each filter has its own rules,

@@ -47,6 +47,6 @@ def routes(app, ctx):
                 query = query.where(getattr(Log.created_at, compare)(when))
         return paginate(query, lambda rows: [to_json(e) for e in rows])
 
-    @app.get('/api/logs/<log_id>/', auth=STAFF, wildcards={'log_id': ENTRY}, summary='Entrée du journal')
+    @app.get('/api/logs/<log_id:re:[0-9]+>/', auth=STAFF, wildcards={'log_id': ENTRY}, summary='Entrée du journal')
     def show_log(entry):
         return to_json(entry)

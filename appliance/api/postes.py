@@ -74,13 +74,13 @@ def routes(app, ctx):
         result['kiosk_token'] = token
         return result
 
-    @app.get('/api/postes/<poste_id>/', auth=STAFF, wildcards={'poste_id': POSTE}, summary='Détail d’un poste')
+    @app.get('/api/postes/<poste_id:re:[0-9]+>/', auth=STAFF, wildcards={'poste_id': POSTE}, summary='Détail d’un poste')
     def show_poste(poste):
         return desk.poste_json(poste)
 
-    @app.put('/api/postes/<poste_id>/', auth=ADMIN, wildcards={'poste_id': POSTE}, body=SCHEMA,
+    @app.put('/api/postes/<poste_id:re:[0-9]+>/', auth=ADMIN, wildcards={'poste_id': POSTE}, body=SCHEMA,
              summary='Modifier un poste')
-    @app.patch('/api/postes/<poste_id>/', auth=ADMIN, wildcards={'poste_id': POSTE}, body=SCHEMA,
+    @app.patch('/api/postes/<poste_id:re:[0-9]+>/', auth=ADMIN, wildcards={'poste_id': POSTE}, body=SCHEMA,
                summary='Modifier un poste (partiel)')
     def update_poste(poste, compte, data):
         check_unique(data, current=poste)
@@ -92,24 +92,24 @@ def routes(app, ctx):
         poste = desk.update_poste(poste, data, operateur=compte, ip=client_ip())
         return desk.poste_json(poste)
 
-    @app.delete('/api/postes/<poste_id>/', auth=ADMIN, wildcards={'poste_id': POSTE}, status=204,
+    @app.delete('/api/postes/<poste_id:re:[0-9]+>/', auth=ADMIN, wildcards={'poste_id': POSTE}, status=204,
                 summary='Supprimer un poste')
     def delete_poste(poste, compte):
         desk.delete_poste(poste, operateur=compte, ip=client_ip())
 
     # PATCH and POST take the whole body, like PUT.
-    @app.put('/api/postes/<poste_id>/status/', auth=STAFF, wildcards={'poste_id': POSTE}, body=STATUS,
+    @app.put('/api/postes/<poste_id:re:[0-9]+>/status/', auth=STAFF, wildcards={'poste_id': POSTE}, body=STATUS,
              summary='Changer le statut (force pour terminer la session)')
-    @app.patch('/api/postes/<poste_id>/status/', auth=STAFF, wildcards={'poste_id': POSTE}, body=STATUS,
+    @app.patch('/api/postes/<poste_id:re:[0-9]+>/status/', auth=STAFF, wildcards={'poste_id': POSTE}, body=STATUS,
                partial=False, summary='Changer le statut (comme PUT)')
-    @app.post('/api/postes/<poste_id>/status/', auth=STAFF, wildcards={'poste_id': POSTE}, body=STATUS,
+    @app.post('/api/postes/<poste_id:re:[0-9]+>/status/', auth=STAFF, wildcards={'poste_id': POSTE}, body=STATUS,
               summary='Changer le statut (comme PUT)')
     def set_status(poste, compte, data):
         poste = desk.set_poste_status(poste, data['statut'], force=data.get('force', False),
                                       operateur=compte, ip=client_ip())
         return desk.poste_json(poste)
 
-    @app.post('/api/postes/<poste_id>/token/', auth=ADMIN, wildcards={'poste_id': POSTE},
+    @app.post('/api/postes/<poste_id:re:[0-9]+>/token/', auth=ADMIN, wildcards={'poste_id': POSTE},
               summary='Nouveau jeton de kiosque (l’ancien cesse de valoir)')
     def new_token(poste, compte):
         token = desk.issue_kiosk_token(poste, operateur=compte, ip=client_ip())

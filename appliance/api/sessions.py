@@ -83,7 +83,6 @@ def routes(app, ctx):
                                       site=data.get('site'))
         return desk.session_json(session)
 
-    # Digits only, so that GET on validate-code/ is a 405 (only POST there), not "session not found".
     @app.get('/api/sessions/<session_id:re:[0-9]+>/', auth=STAFF, wildcards={'session_id': SESSION},
              summary='Détail d’une session')
     def show_session(session):
@@ -115,16 +114,16 @@ def routes(app, ctx):
             raise Invalid({'poste': ['Indiquez le poste sur lequel démarrer la session.']})
         return session.poste
 
-    @app.post('/api/sessions/<session_id>/add-time/', auth=STAFF, wildcards={'session_id': SESSION}, body=ADD_TIME,
+    @app.post('/api/sessions/<session_id:re:[0-9]+>/add-time/', auth=STAFF, wildcards={'session_id': SESSION}, body=ADD_TIME,
               summary='Ajouter du temps')
-    @app.post('/api/sessions/<session_id>/add_time/', auth=STAFF, wildcards={'session_id': SESSION}, body=ADD_TIME,
+    @app.post('/api/sessions/<session_id:re:[0-9]+>/add_time/', auth=STAFF, wildcards={'session_id': SESSION}, body=ADD_TIME,
               summary='Ajouter du temps (orthographe des clients d’origine)')
     def add_time(session, compte, data):
         seconds = one_of(data, 'seconds', 'minutes', 60)
         session = desk.add_time(session, seconds, operateur=compte, ip=client_ip())
         return desk.session_json(session)
 
-    @app.post('/api/sessions/<session_id>/terminate/', auth=STAFF, wildcards={'session_id': SESSION}, body=TERMINATE,
+    @app.post('/api/sessions/<session_id:re:[0-9]+>/terminate/', auth=STAFF, wildcards={'session_id': SESSION}, body=TERMINATE,
               summary='Terminer la session')
     def terminate(session, compte, data):
         session = desk.terminate(session, raison=Reason.BY_STAFF, note=data.get('raison', ''),

@@ -57,13 +57,13 @@ def routes(app, ctx):
             raise Invalid({'nom': [UNIQUE]}) from None
         return site_json(site)
 
-    @app.get('/api/sites/<site_id>/', auth=STAFF, wildcards={'site_id': SITE}, summary='Détail d’un site')
+    @app.get('/api/sites/<site_id:re:[0-9]+>/', auth=STAFF, wildcards={'site_id': SITE}, summary='Détail d’un site')
     def show_site(site):
         return site_json(site)
 
-    @app.put('/api/sites/<site_id>/', auth=ADMIN, wildcards={'site_id': SITE}, body=SCHEMA,
+    @app.put('/api/sites/<site_id:re:[0-9]+>/', auth=ADMIN, wildcards={'site_id': SITE}, body=SCHEMA,
              summary='Modifier un site')
-    @app.patch('/api/sites/<site_id>/', auth=ADMIN, wildcards={'site_id': SITE}, body=SCHEMA,
+    @app.patch('/api/sites/<site_id:re:[0-9]+>/', auth=ADMIN, wildcards={'site_id': SITE}, body=SCHEMA,
                summary='Modifier un site (partiel)')
     def update_site(site, compte, data):
         if 'nom' in data:
@@ -74,7 +74,7 @@ def routes(app, ctx):
             raise Invalid({'nom': [UNIQUE]}) from None
         return site_json(site)
 
-    @app.delete('/api/sites/<site_id>/', auth=ADMIN, wildcards={'site_id': SITE}, status=204,
+    @app.delete('/api/sites/<site_id:re:[0-9]+>/', auth=ADMIN, wildcards={'site_id': SITE}, status=204,
                 summary='Supprimer un site (sans poste, compte ni session)')
     def delete_site(site, compte):
         desk.delete_site(site, operateur=compte, ip=client_ip())
