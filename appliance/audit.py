@@ -19,6 +19,9 @@ ACTIONS = (
     'suppression_compte', 'sauvegarde', 'restauration', 'purge', 'modification_bibliotheque',
     'fusion_utilisateurs',
 )
+# The library's policy (desk/policy.py).
+ACTIONS += ('modification_horaires', 'modification_categorie', 'depassement_quota', 'generation_code_invite',
+            'annonce_fermeture')
 
 
 def record(action, *, now, operateur='', utilisateur=None, session=None, poste=None, details='',

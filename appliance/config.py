@@ -68,6 +68,7 @@ class Config:
     tls_key: str = ''
     trusted_proxies: tuple = ()
     header_timeout: int = 10
+    time_zone: str = 'UTC'
 
     @property
     def tls(self):
@@ -116,6 +117,7 @@ class Config:
             tls_key=tls_key,
             trusted_proxies=get.networks('TRUSTED_PROXIES'),
             header_timeout=get.int('HEADER_TIMEOUT', 10, minimum=1),
+            time_zone=_time_zone(get),
         )
 
 
@@ -241,3 +243,12 @@ def _stored_secret_key(data_dir):
     with os.fdopen(fd, 'w', encoding='ascii') as f:
         f.write(key + '\n')
     return key
+
+
+def _time_zone(get):
+    """TIME_ZONE: the library's local time for hours, quotas and statistics (default: the system's)."""
+    from appliance.hours import system_zone_name, zone_or_none
+    name = get.str('TIME_ZONE', '') or system_zone_name()
+    if zone_or_none(name) is None:
+        raise ConfigError(f'TIME_ZONE: unknown time zone {name!r} (e.g. Europe/Paris)')
+    return name

@@ -73,6 +73,7 @@ class Utilisateur(BaseModel):
     derniere_session = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
+    categorie = IntegerField(null=True)   # a Categorie id (no foreign key: see Categorie); null = the default
 
     @property
     def nom_complet(self):
@@ -108,6 +109,8 @@ class Session(BaseModel):
     notes = TextField(default='')
     avertissements = CharField(max_length=200, default='')  # thresholds done, "600,300"
     created_at = DateTimeField(default=utcnow)
+    invite = BooleanField(default=False)            # a guest pass: no visitor
+    limite_fermeture = BooleanField(default=False)  # its deadline was capped at the library's closing
 
     class Meta:
         table_name = 'poste_session'
@@ -154,4 +157,20 @@ class State(BaseModel):
     value = TextField(default='')
 
 
+class Categorie(BaseModel):
+    """A kind of visitor with its time allowances (docs/horaires.md). A visitor names it by a plain
+    id (Utilisateur.categorie), not a foreign key, so that tables load in any order and deleting a
+    category simply sends its visitors back to the default one."""
+    nom = CharField(max_length=100, unique=True)
+    quota_jour = IntegerField(null=True)        # seconds of active time per local day, null = unlimited
+    quota_semaine = IntegerField(null=True)     # per local week (from Monday)
+    duree_max_session = IntegerField(null=True)
+    age_min = IntegerField(null=True)
+    age_max = IntegerField(null=True)
+    par_defaut = BooleanField(default=False)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+
 ALL_MODELS = [Compte, AuthSession, Utilisateur, Poste, Session, Log, State]
+ALL_MODELS.append(Categorie)

@@ -29,6 +29,7 @@ class Reason:
     # Only in a close_session answering a kiosk that believed in a session the server lacks.
     NO_SESSION = 'aucune_session'
     UNKNOWN_SESSION = 'session_inconnue'
+    LIBRARY_CLOSING = 'fermeture_bibliotheque'   # the library closed (opening hours)
 
 
 # -- the kiosk WebSocket ------------------------------------------------------------------------
@@ -49,6 +50,7 @@ class Action:
     WARNING = 'warning'
     CLOSE_SESSION = 'close_session'
     ERROR = 'error'
+    CLOSING = 'closing'          # the library closes soon: {fermeture, temps_restant, message}
 
 
 class Close:

@@ -26,6 +26,7 @@ def utilisateur_json(u):
         'is_guest': u.is_guest, 'notes': u.notes, 'created_by': u.created_by_id,
         'nombre_sessions_total': u.nombre_sessions_total, 'derniere_session': iso(u.derniere_session),
         'created_at': iso(u.created_at), 'updated_at': iso(u.updated_at),
+        'categorie': u.categorie,
     }
 
 
@@ -50,6 +51,8 @@ def session_json(session, now):
         'operateur': session.operateur,
         'notes': session.notes,
         'created_at': iso(session.created_at),
+        'invite': bool(session.invite),
+        'limite_fermeture': bool(session.limite_fermeture),
     }
 
 

@@ -3,6 +3,11 @@ from appliance.api import (auth, backups, bibliotheque, comptes, logs, postes, s
                            utilisateurs)
 
 
+from appliance.api import categories, horaires, invites
+
+
 def register(app, ctx):
     for module in (auth, comptes, utilisateurs, postes, sessions, logs, stats, backups, bibliotheque, system):
+        module.routes(app, ctx)
+    for module in (horaires, categories, invites):   # the library's policy
         module.routes(app, ctx)

@@ -5,7 +5,7 @@ from peewee import JOIN
 from appliance.api.declared import KIOSK, STAFF, Query, Row
 from appliance.api.http import client_ip
 from appliance.api.pagination import PAGINATION, int_param, paginate
-from appliance.api.validation import Integer, Reference, Text
+from appliance.api.validation import Boolean, Integer, Reference, Text
 from appliance.errors import Invalid
 from appliance.desk.sessions import MAX_ADDED, MAX_DURATION, MIN_ADDED, MIN_DURATION
 from appliance.models import Poste, Session, Utilisateur
@@ -20,10 +20,12 @@ CREATE = {
                              description='Accepté à la place de duree_initiale.'),
     'notes': Text(2000),
 }
+CREATE['force'] = Boolean(description='Vrai : créer malgré le quota ou l’âge de la catégorie (journalisé).')
 VALIDATE = {'code': Text(20, blank=False), 'code_acces': Text(20, blank=False, write_only=True),
             'poste': Reference(Poste, null=True)}
 ADD_TIME = {'seconds': Integer(MIN_ADDED, MAX_ADDED),
-            'minutes': Integer(MIN_ADDED // 60, MAX_ADDED // 60, write_only=True)}
+            'minutes': Integer(MIN_ADDED // 60, MAX_ADDED // 60, write_only=True),
+            'force': Boolean(description='Vrai : ajouter malgré le quota (journalisé).')}
 TERMINATE = {'raison': Text(500)}
 SESSION = Row(Session, 'Session introuvable.')
 FILTERS = (
@@ -69,7 +71,8 @@ def routes(app, ctx):
     def create_session(compte, data):
         duree = one_of(data, 'duree_initiale', 'duree_minutes', 60)
         session = desk.create_session(data['utilisateur'], data.get('poste'), duree,
-                                      notes=data.get('notes', ''), operateur=compte, ip=client_ip())
+                                      notes=data.get('notes', ''), operateur=compte, ip=client_ip(),
+                                      force=data.get('force', False))
         return desk.session_json(session)
 
     @app.get('/api/sessions/<session_id>/', auth=STAFF, wildcards={'session_id': SESSION},
@@ -91,7 +94,8 @@ def routes(app, ctx):
         shown = session_json(session, now)
         if not operateur:   # a kiosk: no staff notes, no librarian's name
             shown = kiosk_session_json(shown)
-        return {'valid': True, 'session': shown, 'temps_restant': temps_restant(session, now)}
+        return {'valid': True, 'session': shown, 'temps_restant': temps_restant(session, now),
+                'limite_fermeture': bool(session.limite_fermeture)}
 
     def bound_poste(code):
         session = Session.get_or_none(Session.code_acces == normalise_code(code),
@@ -104,7 +108,7 @@ def routes(app, ctx):
               summary='Ajouter du temps')
     def add_time(session, compte, data):
         seconds = one_of(data, 'seconds', 'minutes', 60)
-        session = desk.add_time(session, seconds, operateur=compte, ip=client_ip())
+        session = desk.add_time(session, seconds, operateur=compte, ip=client_ip(), force=data.get('force', False))
         return desk.session_json(session)
 
     @app.post('/api/sessions/<session_id>/terminate/', auth=STAFF, wildcards={'session_id': SESSION}, body=TERMINATE,

@@ -8,6 +8,7 @@ from appliance.api.declared import ADMIN, STAFF, Query, Row
 from appliance.api.http import client_ip
 from appliance.api.pagination import PAGINATION, paginate
 from appliance.api.validation import Boolean, Choice, Date, Email, Reference, Text
+from appliance.api.categories import CategorieRef
 from appliance.desk.visitors import photo_kind
 from appliance.errors import Conflict, Invalid, NotFound, TooLarge, UnsupportedMediaType
 from appliance.models import PIECES_IDENTITE, Utilisateur
@@ -32,6 +33,7 @@ SCHEMA = {
     'doublon_confirme': Boolean(description='Vrai : enregistrer même si le visiteur ressemble à une fiche '
                                             'existante (sinon 409 avec les fiches semblables, `doublons`).'),
 }
+SCHEMA['categorie'] = CategorieRef(null=True, description='La catégorie du visiteur (null : celle par défaut).')
 MERGE = {'doublon': Reference(Utilisateur, required=True,
                               description='La fiche en double, fusionnée dans celle du chemin puis supprimée.')}
 UTILISATEUR = Row(Utilisateur, 'Visiteur introuvable.')

@@ -9,7 +9,7 @@ import json
 import gevent
 
 from appliance import db, events
-from appliance.clock import iso
+from appliance.clock import iso, parse_iso, remaining_seconds
 from appliance.errors import AppError
 from appliance.models import Session
 from appliance.protocol import Action, Close, Reason, Type, normalise_code
@@ -47,12 +47,14 @@ class KioskEndpoint:
         events.subscribe(self._on_token_changed, events.KIOSK_TOKEN_CHANGED)
         events.subscribe(self._on_library_changed, events.LIBRARY_CHANGED)
         events.subscribe(self._on_resync, events.RESYNC)
+        events.subscribe(self._on_closing, events.CLOSING_DUE)
 
     def stop(self):
         events.unsubscribe(self._on_fact)
         events.unsubscribe(self._on_token_changed)
         events.unsubscribe(self._on_library_changed)
         events.unsubscribe(self._on_resync)
+        events.unsubscribe(self._on_closing)
 
     def _on_fact(self, kind, fact):
         sockets = self.sockets.get(fact['poste_id'])
@@ -69,6 +71,19 @@ class KioskEndpoint:
     def _on_library_changed(self, kind, fact):
         # A new name or home page: every kiosk hears it at once, in a `sync` (its view changed).
         gevent.spawn(self._sync_everyone, fact)
+
+    def _on_closing(self, kind, fact):
+        """The library closes soon: every connected kiosk hears it once, with its own time left
+        (never more than the library has left)."""
+        now = self.desk.now()
+        closing_left = remaining_seconds(parse_iso(fact['fermeture']), now)
+        for poste_id in list(self.sockets.by_key):
+            poste, running = self.desk.poste_state(poste_id)
+            left = closing_left if running is None else min(closing_left, temps_restant(running, now))
+            message = {'action': Action.CLOSING, 'fermeture': fact['fermeture'], 'temps_restant': left,
+                       'message': fact['message']}
+            for socket in self.sockets.get(poste_id):
+                socket.send(message)
 
     def _on_resync(self, kind, fact):
         gevent.spawn(self._sync_everyone)
