@@ -88,7 +88,7 @@ class Timekeeper:
         if self.notice_at is not None and self.notice_at <= now:
             notice_at, self.notice_at = self.notice_at, None
             if self.desk.announce_closing(self.closing):
-                self.metrics.observe_lateness('warning', (now - notice_at).total_seconds())
+                self.metrics.observe_lateness('closing', (now - notice_at).total_seconds())
         if self.closing is not None and self.closing <= now:
             closing = self.closing
             self.desk.close_library(closing)

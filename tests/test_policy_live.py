@@ -1,0 +1,108 @@
+"""The library's policy against a real server, with real short durations: a session capped at a
+closing a few seconds away, the closing notice to every connected kiosk, the end on the second
+with and without a kiosk; refusals while closed; guest codes at a kiosk; quotas and `force`."""
+import json
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tests.live import kiosk, recv_action, recv_json
+
+DAYS = ('lundi', 'mardi', 'mercredi', 'jeudi', 'vendredi', 'samedi', 'dimanche')
+CLOSES_IN, NOTICE = 7, 4
+
+
+def utcnow():
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def wait_clear_of_midnight(margin=20):
+    now = utcnow()
+    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time())
+    if (midnight - now).total_seconds() < margin:
+        time.sleep((midnight - now).total_seconds() + 1)
+
+
+@pytest.mark.slow
+def test_closing_caps_warns_every_kiosk_and_ends_sessions_on_the_second(live_server):
+    server = live_server(TIME_ZONE='UTC')
+    watched = server.make_poste('Poste A', '10.0.0.31')
+    alone = server.make_poste('Poste B', '10.0.0.32')
+    idle = server.make_poste('Poste C', '10.0.0.33')
+    first = server.make_session(watched['id'])
+    second = server.make_session(alone['id'])
+    wait_clear_of_midnight()
+    closing = (utcnow() + timedelta(seconds=CLOSES_IN + 1)).replace(microsecond=0)
+    today = DAYS[closing.weekday()]
+    hours = server.api('PUT', '/api/horaires/', {'semaine': {today: [['00:00', f'{closing:%H:%M:%S}']]},
+                                                 'avertissement_fermeture': NOTICE}, expect=200)
+    assert hours['semaine'][today] == [['00:00', f'{closing:%H:%M:%S}']]
+    state = server.api('GET', '/api/horaires/etat/', expect=200)
+    assert state['ouvert'] is True and state['fermeture'] == closing.isoformat() + '+00:00'
+
+    ws, _ = kiosk(server, watched)
+    idle_ws, _ = kiosk(server, idle)
+    ws.send(json.dumps({'type': 'validate_code', 'code': first['code_acces']}))
+    started = recv_action(ws, 'session_started')
+    left = (closing - utcnow()).total_seconds()
+    assert abs(started['temps_restant'] - left) <= 1.5 and started['session']['limite_fermeture'] is True
+    by_staff = server.api('POST', '/api/sessions/validate-code/',
+                          {'code': second['code_acces'], 'poste': alone['id']}, expect=200)
+    assert by_staff['limite_fermeture'] is True and by_staff['temps_restant'] <= CLOSES_IN + 1
+
+    # The notice, NOTICE seconds before the closing, to the kiosk with a session and the idle one.
+    for socket in (ws, idle_ws):
+        notice = recv_action(socket, 'closing', timeout=CLOSES_IN + 3)
+        heard = utcnow()
+        assert abs((closing - heard).total_seconds() - NOTICE) <= 1, heard
+        assert notice['fermeture'] == closing.isoformat() + '+00:00'
+        assert notice['message'] == f'La bibliothèque ferme dans {NOTICE} secondes.'
+        assert notice['temps_restant'] in (NOTICE, NOTICE - 1, NOTICE + 1)
+    closed = recv_action(ws, 'close_session', timeout=NOTICE + 3)
+    assert closed['raison'] == 'fermeture_bibliotheque'
+    assert abs((utcnow() - closing).total_seconds()) <= 1
+
+    # Without a kiosk, on time too.
+    time.sleep(0.3)
+    ended = server.api('GET', f'/api/sessions/{second["id"]}/')
+    assert (ended['statut'], ended['raison_fin']) == ('terminee', 'fermeture_bibliotheque')
+    assert ended['fin_session'] == closing.isoformat() + '+00:00'
+    actions = [e['action'] for e in server.api('GET', '/api/logs/?page_size=200')['results']]
+    assert actions.count('annonce_fermeture') == 1 and 'modification_horaires' in actions
+
+    # Closed now: no session created, no code validated, with when it reopens.
+    third = server.api('POST', '/api/utilisateurs/', {'nom': 'Trois', 'prenom': 'V', 'telephone': '0600000003',
+                                                      'consentement_rgpd': True, 'doublon_confirme': True},
+                       expect=201)
+    status, refused = server.request('POST', '/api/sessions/', {'utilisateur': third['id'], 'duree_initiale': 600},
+                                     token=server.admin_token())
+    assert status == 409 and refused['detail'].startswith('La bibliothèque est fermée. Elle rouvre le ')
+    ws.close()
+    idle_ws.close()
+
+
+def test_guest_codes_at_a_kiosk_and_quotas_with_force(live):
+    poste = live.make_poste('Poste G', '10.0.0.41')
+    guests = live.api('POST', '/api/sessions/invites/', {'nombre': 2, 'duree_initiale': 900}, expect=201)['results']
+    ws, _ = kiosk(live, poste)
+    ws.send(json.dumps({'type': 'validate_code', 'code': guests[1]['code_acces'].lower()}))
+    started = recv_action(ws, 'session_started')
+    assert started['temps_restant'] == 900 and started['session']['invite'] is True
+    assert started['session']['utilisateur'] is None
+    ws.close()
+
+    categorie = live.api('POST', '/api/categories/', {'nom': 'Courte', 'quota_jour': 1200}, expect=201)
+    visitor = live.api('POST', '/api/utilisateurs/', {'nom': 'Quota', 'prenom': 'Q', 'telephone': '0600000009',
+                                                      'consentement_rgpd': True, 'categorie': categorie['id']},
+                       expect=201)
+    assert live.api('GET', f'/api/utilisateurs/{visitor["id"]}/quota/', expect=200)['jour'] == {
+        'utilise': 0, 'restant': 1200, 'quota': 1200}
+    status, refused = live.request('POST', '/api/sessions/', {'utilisateur': visitor['id'], 'duree_initiale': 1800},
+                                   token=live.admin_token())
+    assert status == 409 and refused['detail'].startswith('Quota dépassé : il reste 20 min aujourd’hui')
+    forced = live.api('POST', '/api/sessions/', {'utilisateur': visitor['id'], 'duree_initiale': 1800,
+                                                 'force': True}, expect=201)
+    assert forced['duree_initiale'] == 1800
+    entry = live.api('GET', '/api/logs/?action=depassement_quota')['results'][0]
+    assert entry['operateur'] == 'admin' and entry['metadata']['depassement'] == 600
