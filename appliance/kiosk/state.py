@@ -45,6 +45,9 @@ ENDED = {
     Reason.BY_VISITOR: 'Session terminée. À bientôt !',
 }
 ENDED_OTHER = 'Session terminée.'
+# The library's closing (opening hours): the notice before, and the end.
+ENDED[Reason.LIBRARY_CLOSING] = 'La bibliothèque ferme : votre session est terminée. À bientôt !'
+CLOSING_SOON = 'La bibliothèque ferme bientôt.'
 
 
 def format_remaining(seconds):
@@ -206,6 +209,7 @@ class KioskState:
             Action.ADD_TIME: self._on_add_time,
             Action.WARNING: self._on_warning,
             Action.CLOSE_SESSION: self._on_close_session,
+            Action.CLOSING: self._on_closing,
         }.get(action) if isinstance(action, str) else None
         return handler(msg) if handler else []
 
@@ -273,6 +277,21 @@ class KioskState:
         if self.locked:
             return []
         return self._lock(ENDED.get(_text(msg.get('raison')), ENDED_OTHER))
+
+    def _on_closing(self, msg):
+        """The library closes soon: said on the lock screen, or shown during the session until it
+        ends (the visitor may dismiss it); the countdown is cut to the server's figure, never
+        lengthened: it never shows more time than the library has left."""
+        left = _seconds(msg.get('temps_restant'))
+        text = _text(msg.get('message')) or CLOSING_SOON
+        if self.locked:
+            self._say(text, error=False)
+            return []
+        self.notice = text
+        self._notice_until = float('inf')
+        if left and left < self.remaining():
+            return self._enter(self.code, left)
+        return []
 
     # ---- helpers
 

@@ -30,6 +30,7 @@ export const Reason = Object.freeze({
   POSTE_DELETED: 'poste_supprime',
   NO_SESSION: 'aucune_session',
   UNKNOWN_SESSION: 'session_inconnue',
+  LIBRARY_CLOSING: 'fermeture_bibliotheque',
 });
 
 // -- the kiosk WebSocket
@@ -50,6 +51,7 @@ export const Action = Object.freeze({
   WARNING: 'warning',
   CLOSE_SESSION: 'close_session',
   ERROR: 'error',
+  CLOSING: 'closing',
 });
 
 /** WebSocket close codes the server sends. */

@@ -177,6 +177,7 @@ export class KioskState {
       case Action.ADD_TIME: return this.#onAddTime(msg);
       case Action.WARNING: return this.#onWarning(msg);
       case Action.CLOSE_SESSION: return this.#onCloseSession(msg);
+      case Action.CLOSING: return this.#onClosing(msg);
       default: return [];
     }
   }
@@ -244,6 +245,21 @@ export class KioskState {
     this.#resumeCode = null;
     if (this.locked) return [];
     return this.#lock(T.endedText(msg.raison));
+  }
+
+  /** The library closes soon: said on the lock screen, or shown during the session until it ends
+   * (the visitor may dismiss it); the countdown is cut to the server's figure, never lengthened. */
+  #onClosing(msg) {
+    const left = seconds(msg.temps_restant);
+    const said = text(msg.message) || T.CLOSING_SOON;
+    if (this.locked) {
+      this.#say(said, false);
+      return [];
+    }
+    this.notice = said;
+    this.#noticeUntil = Infinity;
+    if (left && left < this.remaining()) return this.#enter(this.code, left);
+    return [];
   }
 
   // ---- helpers

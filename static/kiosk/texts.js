@@ -16,8 +16,10 @@ const ENDED = Object.freeze({
   [Reason.EXPIRATION]: 'Votre session est terminée. Merci de votre visite !',
   [Reason.BY_STAFF]: "Votre session a été fermée par l'accueil.",
   [Reason.BY_VISITOR]: 'Session terminée. À bientôt !',
+  [Reason.LIBRARY_CLOSING]: 'La bibliothèque ferme : votre session est terminée. À bientôt !',
 });
 export const ENDED_OTHER = 'Session terminée.';
+export const CLOSING_SOON = 'La bibliothèque ferme bientôt.';
 
 // The page's own (the Tk kiosk has a configuration file and its own countdown window).
 export const NOT_CONFIGURED = "Ce terminal n'est pas configuré : ouvrez /kiosk/#poste=ADRESSE&token=JETON";
