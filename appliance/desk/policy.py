@@ -165,7 +165,21 @@ class Policy:
     # -- categories -------------------------------------------------------------------------
 
     def categories(self):
+        self.ensure_default_categorie()
         return [categorie_json(c) for c in Categorie.select().order_by(Categorie.nom)]
+
+    def ensure_default_categorie(self):
+        """Every library has one default category: « Tous publics », without limits, made the
+        first time categories are used."""
+        if Categorie.select().exists():
+            return
+        now = self.now()
+        try:
+            with writing():
+                if not Categorie.select().exists():
+                    Categorie.create(nom='Tous publics', par_defaut=True, created_at=now, updated_at=now)
+        except IntegrityError:
+            pass   # another process made it at the same moment
 
     def default_categorie(self):
         found = Categorie.select().where(Categorie.par_defaut == True).order_by(Categorie.id).first()  # noqa: E712
@@ -182,12 +196,11 @@ class Policy:
         """Create (categorie None) or change a category. Making one the default unmarks the other."""
         now = self.now()
         fields = dict(data)
+        self.ensure_default_categorie()
         try:
             with writing():
                 if categorie is None:
                     categorie = Categorie(created_at=now)
-                    if not Categorie.select().exists():
-                        fields['par_defaut'] = True
                 elif fields.get('par_defaut') is False and categorie.par_defaut:
                     raise Conflict('Il faut une catégorie par défaut : désignez-en une autre plutôt.')
                 merged = {**categorie_json(categorie), **fields} if categorie.id else fields

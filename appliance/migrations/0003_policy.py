@@ -3,7 +3,8 @@ sessions capped at closing. Opening hours live in the `state` table (key `horair
 
 A frozen copy of the new model, independent of appliance.models. `poste_session.utilisateur_id` is
 already nullable since 0001 (guest sessions have no visitor); this migration makes sure of it on
-both engines.
+both engines. No row is written here (a restore stages older archives through these files): the
+desk makes the default category, « Tous publics », the first time categories are read or written.
 """
 import datetime
 
@@ -40,6 +41,3 @@ def up(migrator, db):
     )
     if not isinstance(db, SqliteDatabase):
         db.execute_sql('ALTER TABLE poste_session ALTER COLUMN utilisateur_id DROP NOT NULL')
-    # Every library starts with one category, the default, without limits.
-    now = datetime.datetime.utcnow()
-    Categorie.insert(nom='Tous publics', par_defaut=True, created_at=now, updated_at=now).execute()
