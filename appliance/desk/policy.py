@@ -333,7 +333,7 @@ class Policy:
         text = '; '.join(problems)
         if not force:
             detail = text[0].upper() + text[1:] + '.'
-            raise Conflict(detail + ' Le personnel peut forcer ("force": true).',
+            raise Conflict(detail + ' Le personnel peut forcer.',
                            body={'restant': allowed, 'quota': self.quota_remaining(utilisateur, now)})
         who = getattr(operateur, 'username', '') or str(operateur or '')
         audit.record('depassement_quota', now=now, operateur=operateur, session=session, ip=ip,

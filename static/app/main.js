@@ -15,6 +15,9 @@ import * as postes from './views/postes.js';
 import * as roomView from './views/room.js';
 import * as stats from './views/stats.js';
 import * as visitors from './views/visitors.js';
+import * as categories from './views/categories.js';
+import * as horaires from './views/horaires.js';
+import * as invites from './views/invites.js';
 
 const ROUTES = [
   {path: 'salle', label: 'Salle', view: roomView},
@@ -27,6 +30,12 @@ const ROUTES = [
   {path: 'sauvegardes', label: 'Sauvegardes', view: backups, admin: true},
   {path: 'mot-de-passe', label: 'Mon mot de passe', view: password, hiddenInNav: true},
 ];
+// The library's policy (docs/horaires.md).
+ROUTES.push(
+  {path: 'codes-invites', label: 'Codes invités', view: invites},
+  {path: 'horaires', label: 'Horaires', view: horaires},
+  {path: 'categories', label: 'Catégories', view: categories},
+);
 const LIVE_TEXT = {
   connecting: 'Connexion…', live: 'En direct', down: 'Connexion perdue : nouvel essai…', off: '',
 };
