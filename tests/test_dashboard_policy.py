@@ -131,3 +131,14 @@ def test_categories_quota_at_session_creation_and_guest_tickets(page, live):
     snap(page, 'codes-invites')
     page.emulate_media(media='print')
     snap(page, 'planche-a4')
+
+
+def test_statistics_show_use_per_category(page, live):
+    log_in(page, live, 'agent4')
+    live.api('POST', '/api/categories/', {'nom': 'Jeunes'}, expect=201)
+    page.click('nav a[href="#/statistiques"]')
+    section = page.locator('#stats-categories')
+    expect(section).to_contain_text('Utilisation par catégorie de visiteurs')
+    expect(section).to_contain_text('Jeunes')
+    expect(section).to_contain_text('Tous publics')
+    snap(page, 'statistiques-categories')

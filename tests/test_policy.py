@@ -424,3 +424,22 @@ def test_validate_code_answer_says_when_capped(pctx, client, tokens):
     first = client.get(f'/api/sessions/{session["id"]}/', token=staff).json
     assert (first['statut'], first['raison_fin'], first['fin_session']) == (
         'terminee', 'fermeture_bibliotheque', '2026-01-05T17:00:00+00:00')
+
+
+def test_statistics_per_category(pctx, desk, compte):
+    adults = desk.save_categorie(None, {'nom': 'Adultes'}, operateur=compte, ip='x')
+    p1, p2, p3 = poste(desk, compte, 1), poste(desk, compte, 2), poste(desk, compte, 3)
+    at(pctx.clock, '2026-01-05 10:00:00')
+    for p, who, minutes in ((p1, visitor(desk, compte, 'Un', categorie=adults.id), 20),
+                            (p2, visitor(desk, compte, 'Deux'), 5), (p3, None, 10)):
+        code = (desk.create_session(who, p, minutes * 60, operateur=compte, ip='x') if who
+                else desk.create_guest_sessions(1, minutes * 60, p, operateur=compte, ip='x')[0]).code_acces
+        desk.validate_code(code, p, source_ip='10.0.0.1')
+    pctx.clock.advance(3600)
+    desk.expire_due()
+    day = date(2026, 1, 5)
+    lines = desk.statistics(day, day)['par_categorie']
+    default = Categorie.get(Categorie.par_defaut == True).id  # noqa: E712
+    assert lines == [{'categorie': adults.id, 'nom': 'Adultes', 'sessions': 1, 'duree': 1200},
+                     {'categorie': default, 'nom': 'Tous publics', 'sessions': 1, 'duree': 300},
+                     {'categorie': None, 'nom': 'Invités', 'sessions': 1, 'duree': 600}]

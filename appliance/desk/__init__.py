@@ -33,7 +33,9 @@ class Desk(Postes, Sessions, Presence, Visitors, Duplicates, Library, Policy, Mo
     """The one facade. Its parts share `config`, `clock` and `room` (set up by Moves)."""
 
     def statistics(self, date_min, date_max):
-        return stats.compute(date_min, date_max, self.now())
+        result = stats.compute(date_min, date_max, self.now())
+        result['par_categorie'] = self.category_statistics(date_min, date_max)
+        return result
 
     def follow(self):
         """Keep the room right when other processes on the same database change postes and

@@ -12,7 +12,7 @@ Hours are kept in the `state` table (key `horaires`, JSON, backed up with it) an
 (one primary-key read): every process on a shared PostgreSQL sees a change at once.
 """
 import json
-from datetime import date
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from peewee import IntegrityError
@@ -342,6 +342,17 @@ class Policy:
                      metadata={'demande': seconds, 'restant': allowed, 'depassement': excess,
                                'utilisateur': utilisateur.id, 'par': who})
 
+    def category_statistics(self, date_min, date_max):
+        """Sessions and active time per visitor category over local days date_min..date_max."""
+        from appliance.desk import stats
+        start = stats.local_midnight_epoch(date_min)
+        end = stats.local_midnight_epoch(date_max + timedelta(days=1))
+        epoch = stats.EPOCH
+        params = [start, stats.utc_epoch(self.now()), end,
+                  stats.stored(epoch + timedelta(seconds=end)), stats.stored(epoch + timedelta(seconds=start))]
+        default = self.default_categorie()
+        return use_by_category(params, default.id if default else None)
+
     # -- guest passes -----------------------------------------------------------------------
 
     def create_guest_sessions(self, nombre, duree, poste, *, operateur, ip):
@@ -377,3 +388,38 @@ class Policy:
         now = self.now()
         return [session_json(s, now) for s in sessions]
 
+
+
+# -- statistics: use per category ---------------------------------------------------------------
+
+USE_BY_CATEGORY = '''
+    WITH s AS (
+        SELECT utilisateur_id, invite,
+               {greatest}({epoch_debut}, {p}) AS cs,
+               {least}(COALESCE({epoch_fin}, {p}), {p}) AS ce
+        FROM poste_session
+        WHERE debut_session IS NOT NULL AND debut_session < {p}
+          AND (fin_session IS NULL OR fin_session > {p}))
+    SELECT u.categorie, s.invite, COUNT(*), SUM(s.ce - s.cs)
+    FROM s LEFT JOIN utilisateur u ON u.id = s.utilisateur_id
+    WHERE s.ce > s.cs
+    GROUP BY u.categorie, s.invite
+'''
+
+
+def use_by_category(params, default_id):
+    """[{categorie, nom, sessions, duree}] for the period of `params` (as stats.CLIPPED takes them):
+    every category (unused ones too), visitors without one under the default, guests apart."""
+    from appliance.desk import stats
+    names = {c.id: c.nom for c in Categorie.select(Categorie.id, Categorie.nom)}
+    lines = {cid: {'categorie': cid, 'nom': nom, 'sessions': 0, 'duree': 0} for cid, nom in names.items()}
+    for categorie, invite, count, seconds in stats.rows(USE_BY_CATEGORY, params):
+        if invite:
+            key, nom = 'invites', 'Invités'
+        else:
+            key = categorie if categorie in names else default_id
+            nom = names.get(key, 'Sans catégorie')
+        line = lines.setdefault(key, {'categorie': None, 'nom': nom, 'sessions': 0, 'duree': 0})
+        line['sessions'] += count
+        line['duree'] += int(seconds or 0)
+    return sorted(lines.values(), key=lambda line: (line['categorie'] is None, line['nom'].lower()))
