@@ -443,3 +443,28 @@ def test_statistics_per_category(pctx, desk, compte):
     assert lines == [{'categorie': adults.id, 'nom': 'Adultes', 'sessions': 1, 'duree': 1200},
                      {'categorie': default, 'nom': 'Tous publics', 'sessions': 1, 'duree': 300},
                      {'categorie': None, 'nom': 'Invités', 'sessions': 1, 'duree': 600}]
+
+
+def test_a_room_closes_at_once_with_an_entry_and_a_fact_per_session(pctx, desk, compte):
+    set_hours(desk, compte, semaine=WEEKDAYS)
+    at(pctx.clock, '2026-01-05 16:00:00')
+    started = []
+    for n in range(1, 4):
+        p = poste(desk, compte, n)
+        s = desk.create_session(visitor(desk, compte, f'V{n}'), p, 7200, operateur=compte, ip='x')
+        started.append(desk.validate_code(s.code_acces, p, source_ip='10.0.0.1'))
+    found, listener = heard(events.SESSION_ENDED, events.LOG_WRITTEN)
+    try:
+        at(pctx.clock, '2026-01-05 17:00:00.200000')
+        ended = desk.process_due([s.id for s in started])
+    finally:
+        events.unsubscribe(listener)
+    assert {(s.statut, s.raison_fin, s.fin_session) for s in ended} == {
+        ('terminee', 'fermeture_bibliotheque', datetime(2026, 1, 5, 17, 0))}
+    assert sorted(p['session_id'] for k, p in found if k == events.SESSION_ENDED) == sorted(s.id for s in started)
+    logs = [p['log'] for k, p in found if k == events.LOG_WRITTEN]
+    assert sorted(entry['session'] for entry in logs) == sorted(s.id for s in started)
+    assert {(entry['action'], entry['metadata']['raison']) for entry in logs} == {('fermeture', 'fermeture_bibliotheque')}
+    assert {p['statut'] for p in desk.room_json()} == {'disponible'}
+    assert [s['raison_fin'] for s in (desk.session_json(Session.get_by_id(s.id)) for s in started)] == \
+        ['fermeture_bibliotheque'] * 3

@@ -37,7 +37,7 @@ def test_closing_caps_warns_every_kiosk_and_ends_sessions_on_the_second(live_ser
     today = DAYS[closing.weekday()]
     hours = server.api('PUT', '/api/horaires/', {'semaine': {today: [['00:00', f'{closing:%H:%M:%S}']]},
                                                  'avertissement_fermeture': NOTICE}, expect=200)
-    assert hours['semaine'][today] == [['00:00', f'{closing:%H:%M:%S}']]
+    assert hours['semaine'][today] == [['00:00', f'{closing:%H:%M:%S}' if closing.second else f'{closing:%H:%M}']]
     state = server.api('GET', '/api/horaires/etat/', expect=200)
     assert state['ouvert'] is True and state['fermeture'] == closing.isoformat() + '+00:00'
 
@@ -106,3 +106,35 @@ def test_guest_codes_at_a_kiosk_and_quotas_with_force(live):
     assert forced['duree_initiale'] == 1800
     entry = live.api('GET', '/api/logs/?action=depassement_quota')['results'][0]
     assert entry['operateur'] == 'admin' and entry['metadata']['depassement'] == 600
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(__import__('tests.support', fromlist=['x']).postgres_url() is None,
+                    reason='several processes need PostgreSQL (DATABASE_URL)')
+def test_three_processes_announce_once_and_end_once(live_server):
+    from tests.live import nothing_within
+    a = live_server(TIME_ZONE='UTC')
+    b = live_server(share=a, TIME_ZONE='UTC')
+    c = live_server(share=a, TIME_ZONE='UTC')
+    on_b = a.make_poste('Poste B', '10.0.0.61')
+    on_c = a.make_poste('Poste C', '10.0.0.62')
+    session = a.make_session(on_b['id'])
+    wait_clear_of_midnight()
+    closing = (utcnow() + timedelta(seconds=CLOSES_IN + 1)).replace(microsecond=0)
+    a.api('PUT', '/api/horaires/', {'semaine': {DAYS[closing.weekday()]: [['00:00', f'{closing:%H:%M:%S}']]},
+                                    'avertissement_fermeture': NOTICE}, expect=200)
+    ws_b, _ = kiosk(b, on_b)
+    ws_c, _ = kiosk(c, on_c)
+    a.start_session(session, on_b)
+    recv_action(ws_b, 'session_started')
+    for socket in (ws_b, ws_c):     # each kiosk, whichever process it is connected to, hears it once
+        notice = recv_action(socket, 'closing', timeout=CLOSES_IN + 3)
+        assert abs((closing - utcnow()).total_seconds() - NOTICE) <= 1
+        assert notice['message'] == f'La bibliothèque ferme dans {NOTICE} secondes.'
+    assert nothing_within(ws_c, 1.0)
+    closed = recv_action(ws_b, 'close_session', timeout=NOTICE + 3)
+    assert closed['raison'] == 'fermeture_bibliotheque' and abs((utcnow() - closing).total_seconds()) <= 1
+    time.sleep(0.5)
+    actions = [e['action'] for e in c.api('GET', '/api/logs/?page_size=200')['results']]
+    assert actions.count('annonce_fermeture') == 1
+    assert [e['action'] for e in c.api('GET', f'/api/logs/?session={session["id"]}')['results']].count('fermeture') == 1

@@ -21,8 +21,8 @@ from appliance import audit, events, hours
 from appliance.clock import iso, remaining_seconds
 from appliance.db import writing
 from appliance.errors import Conflict, Invalid
-from appliance.models import Categorie, Session, State, Utilisateur
-from appliance.protocol import EN_ATTENTE, MAINTENANCE, RUNNING, TERMINEE, Reason
+from appliance.models import Categorie, Log, Poste, Session, State, Utilisateur
+from appliance.protocol import DISPONIBLE, EN_ATTENTE, MAINTENANCE, OCCUPE, RUNNING, TERMINEE, Reason
 from appliance.serializers import session_json
 
 HOURS_KEY = 'horaires'
@@ -161,6 +161,36 @@ class Policy:
                 ended.append(self._end(session, TERMINEE, Reason.LIBRARY_CLOSING, now,
                                        details='Fermeture de la bibliothèque.'))
         return ended
+
+    def end_at_closing(self, sessions, now):
+        """Inside writing(), with the rows locked: end `sessions`, whose deadline is the library's
+        closing, all at once — a few statements for the whole batch instead of three per session
+        (a room of a thousand postes closes within the second). Each session still gets its audit
+        entry and its facts (its kiosk hears close_session), exactly as _end would do."""
+        ids = [s.id for s in sessions]
+        (Session.update(statut=TERMINEE, raison_fin=Reason.LIBRARY_CLOSING, fin_session=Session.fin_prevue)
+         .where(Session.id.in_(ids)).execute())
+        freed = [s.poste_id for s in sessions if s.poste_id and s.poste.statut == OCCUPE]
+        if freed:
+            Poste.update(statut=DISPONIBLE, updated_at=now).where(Poste.id.in_(freed), Poste.statut == OCCUPE).execute()
+        metadata = json.dumps({'raison': Reason.LIBRARY_CLOSING}, ensure_ascii=False, sort_keys=True)
+        Log.insert_many([{
+            'action': 'fermeture', 'operateur': '', 'utilisateur': s.utilisateur_id,
+            'utilisateur_nom': s.utilisateur.nom_complet if s.utilisateur_id else '',
+            'session': s.id, 'poste': s.poste_id, 'poste_nom': s.poste.nom if s.poste_id else '',
+            'details': 'Fermeture de la bibliothèque.', 'metadata': metadata, 'ip_address': None,
+            'created_at': now} for s in sessions]).execute()
+        for entry in Log.select().where(Log.session.in_(ids), Log.action == 'fermeture'):
+            events.publish(events.LOG_WRITTEN, log=audit.to_json(entry))
+        for s in sessions:
+            s.statut, s.raison_fin, s.fin_session = TERMINEE, Reason.LIBRARY_CLOSING, s.fin_prevue
+            if s.poste_id:
+                if s.poste.statut == OCCUPE:
+                    s.poste.statut, s.poste.updated_at = DISPONIBLE, now
+                self._poste_changed(s.poste)
+                events.publish(events.SESSION_ENDED, poste_id=s.poste_id, session_id=s.id,
+                               raison=Reason.LIBRARY_CLOSING)
+            self._session_changed(s, now)
 
     # -- categories -------------------------------------------------------------------------
 

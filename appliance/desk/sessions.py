@@ -211,9 +211,15 @@ class Sessions:
             # Rows another process is working on are left to it (it warns or ends them once).
             sessions = list(db.locked(self._with_relations().where(Session.id.in_(list(session_ids))),
                                       Session, skip=True))
+            closing = [s for s in sessions if self._overdue(s, now) and s.limite_fermeture]
+            closing_ids = {s.id for s in closing}
             for session in sessions:
+                if session.id in closing_ids:
+                    continue
                 if not self._expire_if_due(session, now):
                     self._warn(session, now)
+            if closing:   # the library closes: a whole room ends at once (desk/policy.py)
+                self.end_at_closing(closing, now)
         return sessions
 
     def send_due_warnings(self, session):
