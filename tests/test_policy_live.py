@@ -138,3 +138,27 @@ def test_three_processes_announce_once_and_end_once(live_server):
     actions = [e['action'] for e in c.api('GET', '/api/logs/?page_size=200')['results']]
     assert actions.count('annonce_fermeture') == 1
     assert [e['action'] for e in c.api('GET', f'/api/logs/?session={session["id"]}')['results']].count('fermeture') == 1
+
+
+def test_a_kiosk_that_comes_after_the_notice_hears_it_too(live_server):
+    server = live_server(TIME_ZONE='UTC')
+    poste = server.make_poste('Poste T', '10.0.0.71')
+    session = server.make_session(poste['id'])
+    wait_clear_of_midnight()
+    closing = (utcnow() + timedelta(seconds=30)).replace(microsecond=0)
+    server.api('PUT', '/api/horaires/', {'semaine': {DAYS[closing.weekday()]: [['00:00', f'{closing:%H:%M:%S}']]},
+                                         'avertissement_fermeture': 600}, expect=200)   # announced at once
+    time.sleep(0.5)
+    ws, _ = kiosk(server, poste)
+    notice = recv_action(ws, 'closing', timeout=2)        # connected after the notice: told on arrival
+    assert notice['fermeture'] == closing.isoformat() + '+00:00' and 25 <= notice['temps_restant'] <= 30
+    assert notice['message'] in ('La bibliothèque ferme dans 29 secondes.', 'La bibliothèque ferme dans 30 secondes.',
+                                 'La bibliothèque ferme dans 28 secondes.')
+    ws.send(json.dumps({'type': 'validate_code', 'code': session['code_acces']}))
+    started = recv_action(ws, 'session_started')
+    assert started['temps_restant'] <= 30 and started['session']['limite_fermeture'] is True
+    again = recv_action(ws, 'closing', timeout=2)         # and again with its session's time
+    assert again['temps_restant'] <= started['temps_restant']
+    actions = [e['action'] for e in server.api('GET', '/api/logs/?page_size=200')['results']]
+    assert actions.count('annonce_fermeture') == 1
+    ws.close()
