@@ -468,3 +468,12 @@ def test_a_room_closes_at_once_with_an_entry_and_a_fact_per_session(pctx, desk, 
     assert {p['statut'] for p in desk.room_json()} == {'disponible'}
     assert [s['raison_fin'] for s in (desk.session_json(Session.get_by_id(s.id)) for s in started)] == \
         ['fermeture_bibliotheque'] * 3
+
+
+def test_time_zone_setting(tmp_path):
+    from appliance.config import ConfigError
+    assert support.make_config(tmp_path, TIME_ZONE='Europe/Paris').time_zone == 'Europe/Paris'
+    with pytest.raises(ConfigError) as caught:
+        support.make_config(tmp_path, TIME_ZONE='Mars/Olympus_Mons')
+    assert str(caught.value).startswith('TIME_ZONE:')
+    assert support.make_config(tmp_path).time_zone == hours.system_zone_name()
