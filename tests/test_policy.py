@@ -1,7 +1,7 @@
 """The library's policy with the injected clock: opening hours (daylight saving days in Europe/Paris),
 the cap at closing, the closing notice and the closing, categories and quotas, guest passes; and the
 REST routes with every refusal of the contract."""
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import pytest
 

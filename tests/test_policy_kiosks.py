@@ -3,7 +3,6 @@ the Tk kiosk under Xvfb. The library closes a few seconds after the session star
 the notice, its countdown never shows more than the library has left, and it locks at the closing."""
 import os
 import re
-import sys
 import time
 from datetime import datetime, timedelta, timezone
 

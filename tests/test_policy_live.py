@@ -7,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.live import kiosk, recv_action, recv_json
+from tests import support
+from tests.live import kiosk, nothing_within, recv_action
 
 DAYS = ('lundi', 'mardi', 'mercredi', 'jeudi', 'vendredi', 'samedi', 'dimanche')
 CLOSES_IN, NOTICE = 7, 4
@@ -109,10 +110,8 @@ def test_guest_codes_at_a_kiosk_and_quotas_with_force(live):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(__import__('tests.support', fromlist=['x']).postgres_url() is None,
-                    reason='several processes need PostgreSQL (DATABASE_URL)')
+@pytest.mark.skipif(support.postgres_url() is None, reason='several processes need PostgreSQL (DATABASE_URL)')
 def test_three_processes_announce_once_and_end_once(live_server):
-    from tests.live import nothing_within
     a = live_server(TIME_ZONE='UTC')
     b = live_server(share=a, TIME_ZONE='UTC')
     c = live_server(share=a, TIME_ZONE='UTC')
