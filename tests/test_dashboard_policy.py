@@ -142,3 +142,26 @@ def test_statistics_show_use_per_category(page, live):
     expect(section).to_contain_text('Jeunes')
     expect(section).to_contain_text('Tous publics')
     snap(page, 'statistiques-categories')
+
+
+def test_adding_time_over_the_quota_in_the_room_asks_then_forces(page, live):
+    log_in(page, live, 'agent5')
+    categorie = live.api('POST', '/api/categories/', {'nom': 'Courte', 'quota_jour': 1800}, expect=201)
+    visitor = live.api('POST', '/api/utilisateurs/', {'nom': 'Salle', 'prenom': 'Zoé', 'telephone': '0600000005',
+                                                      'consentement_rgpd': True, 'categorie': categorie['id']},
+                       expect=201)
+    poste = live.make_poste('Poste Q', '10.0.0.81')
+    session = live.api('POST', '/api/sessions/', {'utilisateur': visitor['id'], 'poste': poste['id'],
+                                                  'duree_initiale': 1200}, expect=201)
+    live.start_session(session, poste)
+    tile = page.locator(f'.tile[data-poste="{poste["id"]}"]')
+    expect(tile).to_have_attribute('data-statut', 'occupe')
+    expect(tile.locator('.visitor')).to_have_text('Zoé Salle')
+    tile.locator('[data-action=add-15]').click()
+    expect(page.locator('dialog')).to_contain_text('Quota dépassé : il reste 10 min aujourd’hui')
+    page.click('dialog [data-confirm=yes]')
+    expect(page.locator('#toast')).to_contain_text('15 min ajoutées sur Poste Q')
+    shown = live.api('GET', f'/api/sessions/{session["id"]}/')
+    assert shown['temps_ajoute'] == 900
+    entry = live.api('GET', '/api/logs/?action=depassement_quota')['results'][0]
+    assert entry['operateur'] == 'agent5' and entry['metadata']['depassement'] == 300

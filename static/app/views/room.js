@@ -165,8 +165,19 @@ async function act(posteId, action) {
   try {
     if (action.startsWith('add-') && active) {
       const minutes = Number(action.slice(4));
-      await api('POST', `/api/sessions/${active.id}/add-time/`, {minutes});
-      toast(`${minutes} min ajoutées sur ${poste.nom}.`);
+      let session;
+      try {
+        session = await api('POST', `/api/sessions/${active.id}/add-time/`, {minutes});
+      } catch (error) {
+        // Over the visitor's quota: staff may force it, and the excess is logged.
+        if (error.status !== 409 || !error.data?.quota) throw error;
+        const force = await confirmDialog({title: 'Quota dépassé', message: error.detail,
+          confirmLabel: `Ajouter ${minutes} min quand même`});
+        if (!force) return;
+        session = await api('POST', `/api/sessions/${active.id}/add-time/`, {minutes, force: true});
+      }
+      toast(session.limite_fermeture ? `Temps ajouté sur ${poste.nom}, jusqu’à la fermeture de la bibliothèque.`
+        : `${minutes} min ajoutées sur ${poste.nom}.`);
     } else if (action === 'end' && active) {
       const sure = await confirmDialog({
         title: 'Terminer la session ?',
