@@ -92,7 +92,7 @@ def test_categories_quota_at_session_creation_and_guest_tickets(page, live):
     expect(row).to_contain_text('5 h')
     expect(row).to_contain_text('à partir de 18 ans')
     snap(page, 'categories')
-    categorie = next(c for c in live.api('GET', '/api/categories/') if c['nom'] == 'Adultes')
+    categorie = next(c for c in live.api('GET', '/api/categories/')['results'] if c['nom'] == 'Adultes')
 
     # The quota shows when the visitor is chosen; over it, the desk may force.
     visitor = live.api('POST', '/api/utilisateurs/', {'nom': 'Quota', 'prenom': 'Léa', 'telephone': '0600000001',

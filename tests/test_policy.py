@@ -337,6 +337,8 @@ def test_bad_hours_are_400_per_field(client, tokens, body, field):
 def test_categories_and_quota_routes(pctx, client, tokens):
     admin, staff = tokens
     listed = client.get('/api/categories/', token=staff).json
+    assert (listed['count'], listed['next'], listed['previous']) == (1, None, None)
+    listed = listed['results']
     assert [(c['nom'], c['par_defaut']) for c in listed] == [('Tous publics', True)]
     new = {'nom': 'Adultes', 'quota_jour': 3600, 'quota_semaine': None, 'duree_max_session': 1800,
            'age_min': 18, 'age_max': None}

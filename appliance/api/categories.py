@@ -1,6 +1,7 @@
 """Visitor categories and their quotas (docs/horaires.md), and a visitor's quota."""
 from appliance.api.declared import ADMIN, STAFF, Row
 from appliance.api.http import client_ip
+from appliance.api.pagination import PAGINATION, paginate_list
 from appliance.api.validation import Boolean, Integer, Problem, Text
 from appliance.desk.policy import categorie_json
 from appliance.models import Categorie, Utilisateur
@@ -36,9 +37,9 @@ class CategorieRef(Integer):
 def routes(app, ctx):
     desk = ctx.desk
 
-    @app.get('/api/categories/', auth=STAFF, summary='Catégories de visiteurs et leurs quotas')
+    @app.get('/api/categories/', auth=STAFF, query=PAGINATION, summary='Catégories de visiteurs et leurs quotas')
     def list_categories():
-        return desk.categories()
+        return paginate_list(desk.categories())
 
     @app.post('/api/categories/', auth=ADMIN, body=SCHEMA, status=201, summary='Créer une catégorie')
     def create_categorie(compte, data):

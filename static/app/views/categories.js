@@ -1,6 +1,6 @@
 /* Visitor categories: daily and weekly quotas of active time, the longest session, an age range,
  * and the default one (visitors without a category). Administrators change them. */
-import {api} from '../api.js';
+import {allPages, api} from '../api.js';
 import {isAdmin} from '../auth.js';
 import {h, pageTitle} from '../dom.js';
 import {duration} from '../format.js';
@@ -46,7 +46,7 @@ export function show(main) {
 
   async function load() {
     try {
-      const categories = await api('GET', '/api/categories/');
+      const categories = await allPages('/api/categories/');
       tbody.replaceChildren(...categories.map((c) => h('tr', {dataset: {categorie: c.id}},
         h('th', {scope: 'row'}, c.nom, c.par_defaut ? h('span', {class: 'default-mark'}, ' par défaut') : null),
         h('td', {}, limit(c.quota_jour)), h('td', {}, limit(c.quota_semaine)),
