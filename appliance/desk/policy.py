@@ -278,6 +278,13 @@ class Policy:
             end = min(now, session.fin_prevue)
         else:
             end = now
+        # Pauses (fields of the live-control work, absent before it): a pause under way stops the
+        # count at its start; the seconds of past pauses come off the end (where they fall inside
+        # the session is not kept: a day boundary inside a paused span is approximate).
+        pause_debut = getattr(session, 'pause_debut', None)
+        if pause_debut is not None and session.fin_session is None:
+            end = min(end, pause_debut)
+        end -= timedelta(seconds=getattr(session, 'duree_pauses', 0) or 0)
         return [(session.debut_session, end)] if end > session.debut_session else []
 
     def time_used(self, utilisateur, start, end, now):
