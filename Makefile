@@ -45,6 +45,7 @@ bench: install
 	@case "$$DATABASE_URL" in postgres*) $(BIN)/python -m bench.network ;; \
 	  *) echo 'bench.network skipped: it needs DATABASE_URL=postgresql://...' ;; esac
 	$(BIN)/python -m bench.control
+	$(BIN)/python -m bench.closing
 
 # The kiosk alone, for the public computers: its wheel and websocket-client's, in dist/kiosk/
 # (copy the folder to a USB stick or a share; docs/deployer-10-postes.md).

@@ -20,6 +20,9 @@ ACTIONS = (
     'fusion_utilisateurs', 'creation_site', 'modification_site', 'suppression_site',
 )
 ACTIONS += ('message_poste', 'commande_poste', 'pause_session', 'reprise_session', 'demande_temps')
+# The library's policy (desk/policy.py).
+ACTIONS += ('modification_horaires', 'modification_categorie', 'depassement_quota', 'generation_code_invite',
+            'annonce_fermeture')
 
 
 def record(action, *, now, operateur='', utilisateur=None, session=None, poste=None, details='',

@@ -73,6 +73,7 @@ class Config:
     extension_auto: bool = True
     inactivity_timeout: int = 0
     wol_address: tuple = ('255.255.255.255', 9)
+    time_zone: str = 'UTC'
 
     @property
     def tls(self):
@@ -125,6 +126,7 @@ class Config:
             extension_auto=get.bool('EXTENSION_AUTO', True),
             inactivity_timeout=_inactivity_timeout(get),
             wol_address=_wol_address(get),
+            time_zone=_time_zone(get),
         )
 
 
@@ -271,3 +273,10 @@ def _wol_address(get):
     if not port.isdigit() or not 0 < int(port) < 65536:
         raise ConfigError(f'WOL_ADDRESS: expected a port number after the address, got {raw!r}')
     return host, int(port)
+def _time_zone(get):
+    """TIME_ZONE: the library's local time for hours, quotas and statistics (default: the system's)."""
+    from appliance.hours import system_zone_name, zone_or_none
+    name = get.str('TIME_ZONE', '') or system_zone_name()
+    if zone_or_none(name) is None:
+        raise ConfigError(f'TIME_ZONE: unknown time zone {name!r} (e.g. Europe/Paris)')
+    return name

@@ -33,6 +33,8 @@ SESSION_RESUMED = 'session_resumed'          # {poste_id, temps_restant}
 TIME_REQUESTED = 'time_requested'            # {poste_id, seconds}: waits for staff
 TIME_REFUSED = 'time_refused'                # {poste_id, motif}
 DEMANDE_CHANGED = 'demande_changed'          # {demande: JSON}
+HOURS_CHANGED = 'hours_changed'              # {}: the opening hours changed (read them again)
+CLOSING_DUE = 'closing_due'                  # {fermeture, secondes, message}: every kiosk hears it
 # Never published by the desk: the relay lost facts (its link to the database dropped) and says,
 # once it is back, that anything kept in memory must be read again.
 RESYNC = 'resync'                            # {}

@@ -73,6 +73,7 @@ class Utilisateur(BaseModel):
     derniere_session = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
+    categorie = IntegerField(null=True)   # a Categorie id (no foreign key: see Categorie); null = the default
 
     @property
     def nom_complet(self):
@@ -110,6 +111,8 @@ class Session(BaseModel):
     created_at = DateTimeField(default=utcnow)
     pause_debut = DateTimeField(null=True)    # while suspendue: when the pause began
     duree_pauses = IntegerField(default=0)    # seconds paused so far (not active time)
+    invite = BooleanField(default=False)            # a guest pass: no visitor
+    limite_fermeture = BooleanField(default=False)  # its deadline was capped at the library's closing
 
     class Meta:
         table_name = 'poste_session'
@@ -213,4 +216,24 @@ ALL_MODELS.append(Site)
 def forget_default_site():
     """Read the default site again at its next use (after a restore replaced the sites)."""
     _default_site.clear()
+
+
 ALL_MODELS.append(DemandeTemps)
+
+
+class Categorie(BaseModel):
+    """A kind of visitor with its time allowances (docs/horaires.md). A visitor names it by a plain
+    id (Utilisateur.categorie), not a foreign key, so that tables load in any order and deleting a
+    category simply sends its visitors back to the default one."""
+    nom = CharField(max_length=100, unique=True)
+    quota_jour = IntegerField(null=True)        # seconds of active time per local day, null = unlimited
+    quota_semaine = IntegerField(null=True)     # per local week (from Monday)
+    duree_max_session = IntegerField(null=True)
+    age_min = IntegerField(null=True)
+    age_max = IntegerField(null=True)
+    par_defaut = BooleanField(default=False)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+
+ALL_MODELS.append(Categorie)

@@ -31,6 +31,7 @@ class Reason:
     UNKNOWN_SESSION = 'session_inconnue'
     PAUSE_EXPIRED = 'pause_expiree'          # a pause longer than PAUSE_MAX
     INACTIVITY = 'inactivite'                # the kiosk saw no input for INACTIVITY_TIMEOUT
+    LIBRARY_CLOSING = 'fermeture_bibliotheque'   # the library closed (opening hours)
 
 
 # -- the kiosk WebSocket ------------------------------------------------------------------------
@@ -60,6 +61,7 @@ class Action:
     RESUMED = 'resumed'                      # {temps_restant}
     REQUEST_PENDING = 'request_pending'      # {seconds}: the request waits for staff
     REQUEST_REFUSED = 'request_refused'      # {motif}
+    CLOSING = 'closing'          # the library closes soon: {fermeture, temps_restant, message}
 
 
 class Close:

@@ -28,6 +28,7 @@ def utilisateur_json(u):
         'is_guest': u.is_guest, 'notes': u.notes, 'created_by': u.created_by_id,
         'nombre_sessions_total': u.nombre_sessions_total, 'derniere_session': iso(u.derniere_session),
         'created_at': iso(u.created_at), 'updated_at': iso(u.updated_at),
+        'categorie': u.categorie,
     }
 
 
@@ -54,6 +55,8 @@ def session_json(session, now):
         'created_at': iso(session.created_at),
         'site': session.site_id,
         'pause_debut': iso(session.pause_debut),
+        'invite': bool(session.invite),
+        'limite_fermeture': bool(session.limite_fermeture),
     }
 
 

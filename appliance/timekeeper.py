@@ -36,11 +36,15 @@ class Timekeeper:
         self.wake = Event()
         self.greenlet = None
         self.outage = False   # the database was out of reach at the last tick (said once)
+        self.closing = None   # the library's next closing (naive UTC), and when to announce it
+        self.notice_at = None
 
     def start(self):
         self._load_all()
         events.subscribe(self._on_event, events.SESSION_CHANGED)
         events.subscribe(self._on_resync, events.RESYNC)
+        events.subscribe(self._on_hours, events.HOURS_CHANGED)
+        self._plan_closing()
         self.greenlet = gevent.spawn(self._run)
 
     def _load_all(self):
@@ -59,6 +63,7 @@ class Timekeeper:
     def stop(self):
         events.unsubscribe(self._on_event)
         events.unsubscribe(self._on_resync)
+        events.unsubscribe(self._on_hours)
         if self.greenlet is not None:
             self.greenlet.kill()
 
@@ -67,6 +72,29 @@ class Timekeeper:
 
     def _on_resync(self, kind, payload):
         gevent.spawn(self._load_all)
+        gevent.spawn(self._plan_closing)
+
+    def _on_hours(self, kind, payload):
+        gevent.spawn(self._plan_closing)
+
+    def _plan_closing(self, after=None):
+        """Two more due moments, for the whole library: the closing notice and the closing
+        (desk/policy.py). Read again when the hours change and after each closing."""
+        with db.database.connection_context():
+            closing, notice = self.desk.next_closing(after)
+        self.closing = closing
+        self.notice_at = closing - timedelta(seconds=notice) if closing is not None and notice > 0 else None
+        self.wake.set()
+
+    def _library_moments(self, now):
+        if self.notice_at is not None and self.notice_at <= now:
+            notice_at, self.notice_at = self.notice_at, None
+            if self.desk.announce_closing(self.closing):
+                self.metrics.observe_lateness('closing', (now - notice_at).total_seconds())
+        if self.closing is not None and self.closing <= now:
+            closing = self.closing
+            self.desk.close_library(closing)
+            self._plan_closing(max(now, closing))
 
     def _on_event(self, kind, payload):
         session = payload['session']
@@ -105,7 +133,8 @@ class Timekeeper:
             except Exception:  # keep time for everyone else even if one session fails
                 log.exception('timekeeper tick failed')
                 gevent.sleep(MAX_SLEEP)
-            upcoming = min(self.moments.values(), default=None)
+            upcoming = min([m for m in (self.notice_at, self.closing) if m is not None] +
+                           list(self.moments.values()), default=None)
             delay = MAX_SLEEP if upcoming is None else (upcoming - self.desk.now()).total_seconds()
             self.wake.clear()
             if delay > 0:
@@ -114,6 +143,7 @@ class Timekeeper:
     def _tick(self):
         now = self.desk.now()
         due = {sid: moment for sid, moment in self.moments.items() if moment <= now}
+        self._library_moments(now)
         # Many sessions can fall due together (a class that started at once): one query and one
         # commit per batch instead of several per session (synchronous=FULL on an SD card).
         ids = list(due)

@@ -184,7 +184,7 @@ def test_maintenance_log_export_statistics_and_an_ended_login(page, live):
 
     # Statistics: drawn from /api/stats/.
     page.click('nav a[href="#/statistiques"]')
-    expect(page.locator('svg.chart')).to_have_count(3)
+    expect(page.locator('svg.chart')).to_have_count(4)   # with the use per category
     expect(page.locator('[data-total=sessions] .card-value')).to_have_text('1')
 
     # An administrator deactivates the account: the next action brings the login screen back, said why.

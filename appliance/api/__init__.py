@@ -4,7 +4,12 @@ from appliance.api import (auth, backups, bibliotheque, comptes, logs, postes, s
 from appliance.api import controle
 
 
+from appliance.api import categories, horaires, invites
+
+
 def register(app, ctx):
     for module in (auth, comptes, utilisateurs, postes, sessions, logs, stats, backups, bibliotheque, system, sites,
                    controle):
+        module.routes(app, ctx)
+    for module in (horaires, categories, invites):   # the library's policy
         module.routes(app, ctx)

@@ -5,7 +5,7 @@ from peewee import JOIN
 from appliance.api.declared import KIOSK, STAFF, Query, Row
 from appliance.api.http import client_ip
 from appliance.api.pagination import PAGINATION, int_param, paginate
-from appliance.api.validation import OneOf, Integer, Reference, Text
+from appliance.api.validation import Boolean, Integer, OneOf, Reference, Text
 from appliance.errors import Invalid
 from appliance.desk.sessions import MAX_ADDED, MAX_DURATION, MIN_ADDED, MIN_DURATION
 from appliance.api.sites import SITE_FILTER, site_scope
@@ -24,10 +24,12 @@ CREATE = {
     '_duree': OneOf('duree_initiale', 'duree_minutes'),
     'site': Reference(Site, null=True),
 }
+CREATE['force'] = Boolean(description='Vrai : créer malgré le quota ou l’âge de la catégorie (journalisé).')
 VALIDATE = {'code': Text(20, blank=False), 'code_acces': Text(20, blank=False, write_only=True),
             'poste': Reference(Poste, null=True), '_code': OneOf('code', 'code_acces')}
 ADD_TIME = {'seconds': Integer(MIN_ADDED, MAX_ADDED),
             'minutes': Integer(MIN_ADDED // 60, MAX_ADDED // 60, write_only=True),
+            'force': Boolean(description='Vrai : ajouter malgré le quota (journalisé).'),
             '_duree': OneOf('seconds', 'minutes')}
 TERMINATE = {'raison': Text(500)}
 SESSION = Row(Session, 'Session introuvable.')
@@ -80,7 +82,7 @@ def routes(app, ctx):
         duree = one_of(data, 'duree_initiale', 'duree_minutes', 60)
         session = desk.create_session(data['utilisateur'], data.get('poste'), duree,
                                       notes=data.get('notes', ''), operateur=compte, ip=client_ip(),
-                                      site=data.get('site'))
+                                      site=data.get('site'), force=data.get('force', False))
         return desk.session_json(session)
 
     @app.get('/api/sessions/<session_id:re:[0-9]+>/', auth=STAFF, wildcards={'session_id': SESSION},
@@ -105,7 +107,8 @@ def routes(app, ctx):
         shown = session_json(session, now)
         if not operateur:   # a kiosk: no staff notes, no librarian's name
             shown = kiosk_session_json(shown)
-        return {'valid': True, 'session': shown, 'temps_restant': temps_restant(session, now)}
+        return {'valid': True, 'session': shown, 'temps_restant': temps_restant(session, now),
+                'limite_fermeture': bool(session.limite_fermeture)}
 
     def bound_poste(code):
         session = Session.get_or_none(Session.code_acces == normalise_code(code),
@@ -120,7 +123,7 @@ def routes(app, ctx):
               summary='Ajouter du temps (orthographe des clients d’origine)')
     def add_time(session, compte, data):
         seconds = one_of(data, 'seconds', 'minutes', 60)
-        session = desk.add_time(session, seconds, operateur=compte, ip=client_ip())
+        session = desk.add_time(session, seconds, operateur=compte, ip=client_ip(), force=data.get('force', False))
         return desk.session_json(session)
 
     @app.post('/api/sessions/<session_id:re:[0-9]+>/terminate/', auth=STAFF, wildcards={'session_id': SESSION}, body=TERMINATE,

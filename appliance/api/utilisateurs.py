@@ -8,6 +8,7 @@ from appliance.api.declared import ADMIN, STAFF, Query, Row
 from appliance.api.http import client_ip
 from appliance.api.pagination import PAGINATION, paginate
 from appliance.api.validation import Boolean, Choice, Date, Email, Reference, Text, echoing
+from appliance.api.categories import CategorieRef
 from appliance.desk.visitors import photo_kind
 from appliance.errors import Conflict, Invalid, NotFound, TooLarge, UnsupportedMediaType
 from appliance.models import PIECES_IDENTITE, Utilisateur
@@ -34,6 +35,7 @@ SCHEMA = {
 }
 SCHEMA = echoing(SCHEMA, 'id', 'date_consentement', 'photo', 'is_guest', 'created_by', 'nombre_sessions_total',
                  'derniere_session', 'created_at', 'updated_at')
+SCHEMA['categorie'] = CategorieRef(null=True, description='La catégorie du visiteur (null : celle par défaut).')
 MERGE = {'doublon': Reference(Utilisateur, required=True,
                               description='La fiche en double, fusionnée dans celle du chemin puis supprimée.')}
 UTILISATEUR = Row(Utilisateur, 'Visiteur introuvable.')

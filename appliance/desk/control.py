@@ -6,6 +6,7 @@ a fact (appliance/events.py) that ws/kiosk.py turns into its wire message after 
 Wake-on-LAN packet, the only network I/O here, leaves after the commit.
 """
 import socket
+from datetime import timedelta
 
 from peewee import JOIN, IntegrityError
 
@@ -25,6 +26,8 @@ COMMAND_NAMES = {'verrouiller': 'verrouillage', 'deconnecter': 'déconnexion', '
 # Why a request was not granted at once (time_request_auto_refusal): shown on the dashboard.
 REFUSAL_MANUAL = 'extension_manuelle'   # EXTENSION_AUTO=false: staff decide every request
 REFUSAL_WAITING = 'attente'             # someone waits for a poste
+REFUSAL_QUOTA = 'quota'                 # the visitor's category allows less than asked
+REFUSAL_CLOSING = 'fermeture'           # the library closes before the end asked for
 MESSAGE_FROM = 'Accueil'                # the `de` of a message on a kiosk
 
 
@@ -188,7 +191,8 @@ class Control:
                 paused = pause_seconds(session.pause_debut, now)
                 self._fold_pause(session, now)
                 session.statut = ACTIVE
-                session.save(only=[Session.statut, Session.pause_debut, Session.fin_prevue, Session.duree_pauses])
+                session.save(only=[Session.statut, Session.pause_debut, Session.fin_prevue, Session.duree_pauses,
+                                   Session.limite_fermeture])
                 left = temps_restant(session, now)
                 audit.record('reprise_session', now=now, operateur=operateur, session=session, ip=ip,
                              details=f'Session reprise après {paused // 60} min de pause.',
@@ -232,7 +236,10 @@ class Control:
         length, which is added to `duree_pauses` (not active time, not billed)."""
         if session.statut == SUSPENDUE and session.pause_debut is not None:
             if session.fin_prevue is not None:
-                session.fin_prevue = resumed_deadline(session.fin_prevue, session.pause_debut, now)
+                # The pause's length is given back, but never past the library's closing.
+                session.fin_prevue, capped = self.cap_at_closing(
+                    resumed_deadline(session.fin_prevue, session.pause_debut, now), now)
+                session.limite_fermeture = session.limite_fermeture or capped
             session.duree_pauses = (session.duree_pauses or 0) + pause_seconds(session.pause_debut, now)
             session.pause_debut = None
 
@@ -246,6 +253,17 @@ class Control:
         if Session.select().where(Session.statut == EN_ATTENTE,
                                   (Session.poste == session.poste_id) | Session.poste.is_null()).exists():
             return REFUSAL_WAITING
+        closing = self.closing_time(now)
+        if closing is not None and session.fin_prevue is not None and \
+                session.fin_prevue + timedelta(seconds=seconds) > closing:
+            return REFUSAL_CLOSING
+        if session.utilisateur_id:
+            try:
+                self.check_policy(session.utilisateur, seconds, now, force=False, operateur=None, ip=None,
+                                  session=session, running_left=temps_restant(session, now),
+                                  whole_session=session.duree_initiale + session.temps_ajoute)
+            except Conflict:
+                return REFUSAL_QUOTA
         return None
 
     def request_time(self, poste, seconds, *, ip):

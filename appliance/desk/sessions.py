@@ -26,7 +26,7 @@ class Sessions:
         self.code_failures_by_poste = Throttle(limit=10, window=300, lockout=60, clock=clock)
         self.code_failures_by_address = Throttle(limit=30, window=300, lockout=300, clock=clock)
 
-    def create_session(self, utilisateur, poste, duree, *, notes='', operateur, ip, site=None):
+    def create_session(self, utilisateur, poste, duree, *, notes='', operateur, ip, site=None, force=False):
         """Issue an access code for `utilisateur`, on `poste` or on any poste (None)."""
         if not MIN_DURATION <= duree <= MAX_DURATION:
             raise Invalid({'duree_initiale': [f'La durée doit être comprise entre {MIN_DURATION} '
@@ -34,8 +34,10 @@ class Sessions:
         now = self.now()
         site = self.session_site(poste, site, operateur)
         self.expire_due()
+        self.check_open(now)
         try:
             with writing():
+                self.check_policy(utilisateur, duree, now, force=force, operateur=operateur, ip=ip)
                 if Session.select().where(Session.utilisateur == utilisateur,
                                           Session.statut.in_(OPEN_STATUTS)).exists():
                     raise Conflict('Ce visiteur a déjà une session en cours ou un code en attente.')
@@ -92,15 +94,18 @@ class Sessions:
         if session.statut in RUNNING:
             self._started(session, now)
             return session  # a rebooted kiosk resumes with the current time
+        self.check_open(now, body={'valid': False})
         try:
             with writing():
                 poste = self._reload(poste)
                 self._check_poste_free(poste, ignore=session)
+                fin_prevue, capped = self.cap_at_closing(
+                    deadline(now, session.duree_initiale, session.temps_ajoute), now)
                 started = {
-                    'statut': ACTIVE, 'debut_session': now,
-                    'fin_prevue': deadline(now, session.duree_initiale, session.temps_ajoute),
+                    'statut': ACTIVE, 'debut_session': now, 'fin_prevue': fin_prevue,
+                    'limite_fermeture': capped,
                     'avertissements': Session.format_warnings(passed_thresholds(
-                        self.config.warning_times, session.duree_initiale + session.temps_ajoute))}
+                        self.config.warning_times, remaining_seconds(fin_prevue, now)))}
                 won = (Session.update(poste=poste, **started)
                        .where(Session.id == session.id, Session.statut == EN_ATTENTE)
                        .execute())
@@ -126,7 +131,7 @@ class Sessions:
         self.code_failures_by_poste.reset(poste.id)
         return session
 
-    def add_time(self, session, seconds, *, operateur, ip):
+    def add_time(self, session, seconds, *, operateur, ip, force=False):
         if not MIN_ADDED <= seconds <= MAX_ADDED:
             raise Invalid({'seconds': [f'Le temps ajouté doit être compris entre {MIN_ADDED} '
                                        f'et {MAX_ADDED} secondes.']})
@@ -135,15 +140,26 @@ class Sessions:
             session = self._load(session.id)
             if session.statut not in OPEN_STATUTS or self._overdue(session, now):
                 raise Conflict('Cette session est terminée : impossible d’ajouter du temps.')
+            if session.utilisateur_id:
+                running_left = temps_restant(session, now) if session.statut in RUNNING else 0
+                self.check_policy(session.utilisateur, seconds, now, force=force, operateur=operateur, ip=ip,
+                                  session=session, running_left=running_left,
+                                  whole_session=session.duree_initiale + session.temps_ajoute)
+            before, asked = session.fin_prevue, seconds
             session.temps_ajoute += seconds
             if session.fin_prevue is not None:
-                session.fin_prevue += timedelta(seconds=seconds)
+                session.fin_prevue, capped = self.cap_at_closing(session.fin_prevue + timedelta(seconds=seconds), now)
+                session.limite_fermeture = session.limite_fermeture or capped
+                seconds = max(0, round((session.fin_prevue - before).total_seconds()))
                 left = temps_restant(session, now)   # frozen while paused
                 session.avertissements = Session.format_warnings(
                     passed_thresholds(self.config.warning_times, left))
             session.save()
+            capped_note = (f' (limité à la fermeture : {seconds // 60} min effectives)'
+                           if seconds != asked else '')
             audit.record('ajout_temps', now=now, operateur=operateur, session=session, ip=ip,
-                         details=f'{seconds // 60} min ajoutées.', metadata={'secondes': seconds})
+                         details=f'{asked // 60} min ajoutées{capped_note}.',
+                         metadata={'secondes': asked, 'effectives': seconds})
             self._session_changed(session, now)
             if session.statut in RUNNING and session.poste_id:
                 events.publish(events.TIME_ADDED, poste_id=session.poste_id, seconds=seconds,
@@ -209,9 +225,15 @@ class Sessions:
             # Rows another process is working on are left to it (it warns or ends them once).
             sessions = list(db.locked(self._with_relations().where(Session.id.in_(list(session_ids))),
                                       Session, skip=True))
+            closing = [s for s in sessions if self._overdue(s, now) and s.limite_fermeture]
+            closing_ids = {s.id for s in closing}
             for session in sessions:
+                if session.id in closing_ids:
+                    continue
                 if not self._expire_if_due(session, now):
                     self._warn(session, now)
+            if closing:   # the library closes: a whole room ends at once (desk/policy.py)
+                self.end_at_closing(closing, now)
         return sessions
 
     def send_due_warnings(self, session):
@@ -227,6 +249,9 @@ class Sessions:
                 return False
             self._end(session, EXPIREE, Reason.PAUSE_EXPIRED, now,
                       details='Pause trop longue : session terminée.')
+            return True
+        if self._overdue(session, now) and session.limite_fermeture:
+            self._end(session, TERMINEE, Reason.LIBRARY_CLOSING, now, details='Fermeture de la bibliothèque.')
             return True
         if self._overdue(session, now):
             self._end(session, EXPIREE, Reason.EXPIRATION, now, details='Temps écoulé : session expirée.')

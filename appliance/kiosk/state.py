@@ -67,6 +67,9 @@ COMMAND_TEXTS = {
 
 def refused_text(motif):
     return 'Demande refusée : {}'.format(motif) if motif else 'Demande refusée.'
+# The library's closing (opening hours): the notice before, and the end.
+ENDED[Reason.LIBRARY_CLOSING] = 'La bibliothèque ferme : votre session est terminée. À bientôt !'
+CLOSING_SOON = 'La bibliothèque ferme bientôt.'
 
 
 def format_remaining(seconds):
@@ -294,6 +297,7 @@ class KioskState:
             Action.REQUEST_PENDING: self._on_request_pending,
             Action.REQUEST_REFUSED: self._on_request_refused,
             Action.ERROR: self._on_error,
+            Action.CLOSING: self._on_closing,
         }.get(action) if isinstance(action, str) else None
         return handler(msg) if handler else []
 
@@ -418,6 +422,21 @@ class KioskState:
             self.request_pending = False
             if not self.locked:
                 self._notify(_text(msg.get('detail')) or refused_text(None))
+        return []
+
+    def _on_closing(self, msg):
+        """The library closes soon: said on the lock screen, or shown during the session until it
+        ends (the visitor may dismiss it); the countdown is cut to the server's figure, never
+        lengthened: it never shows more time than the library has left."""
+        left = _seconds(msg.get('temps_restant'))
+        text = _text(msg.get('message')) or CLOSING_SOON
+        if self.locked:
+            self._say(text, error=False)
+            return []
+        self.notice = text
+        self._notice_until = float('inf')
+        if left and left < self.remaining():
+            return self._enter(self.code, left)
         return []
 
     # ---- helpers

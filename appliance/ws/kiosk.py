@@ -9,8 +9,9 @@ import json
 import gevent
 
 from appliance import db, events
-from appliance.clock import iso
+from appliance.clock import iso, parse_iso, remaining_seconds
 from appliance.errors import AppError
+from appliance.hours import closing_message
 from appliance.models import Session
 from appliance.protocol import Action, Close, Reason, Type, normalise_code
 from appliance.serializers import kiosk_session_json, session_json, temps_restant
@@ -56,6 +57,7 @@ class KioskEndpoint:
         self.ctx = ctx
         self.desk = ctx.desk
         self.sockets = Sockets()   # poste id -> its kiosks' sockets
+        self.closing = None        # the last closing announced (its fact), until it has passed
 
     def start(self):
         events.subscribe(self._on_fact, events.SESSION_STARTED, events.TIME_ADDED, events.WARNING_DUE,
@@ -63,12 +65,14 @@ class KioskEndpoint:
         events.subscribe(self._on_token_changed, events.KIOSK_TOKEN_CHANGED)
         events.subscribe(self._on_library_changed, events.LIBRARY_CHANGED)
         events.subscribe(self._on_resync, events.RESYNC)
+        events.subscribe(self._on_closing, events.CLOSING_DUE)
 
     def stop(self):
         events.unsubscribe(self._on_fact)
         events.unsubscribe(self._on_token_changed)
         events.unsubscribe(self._on_library_changed)
         events.unsubscribe(self._on_resync)
+        events.unsubscribe(self._on_closing)
 
     def _on_fact(self, kind, fact):
         sockets = self.sockets.get(fact['poste_id'])
@@ -78,6 +82,9 @@ class KioskEndpoint:
                 message['inactivite'] = self.ctx.config.inactivity_timeout
             for socket in sockets:
                 socket.send(message)
+            if kind == events.SESSION_STARTED:
+                # Started after the closing was announced: this kiosk hears it too.
+                self._late_closing(sockets, fact['temps_restant'])
 
     def _on_token_changed(self, kind, fact):
         # A new token was issued: kiosks holding the old one must prove themselves again.
@@ -87,6 +94,35 @@ class KioskEndpoint:
     def _on_library_changed(self, kind, fact):
         # A new name or home page: every kiosk hears it at once, in a `sync` (its view changed).
         gevent.spawn(self._sync_everyone, fact)
+
+    def _on_closing(self, kind, fact):
+        """The library closes soon: every connected kiosk hears it once, with its own time left
+        (never more than the library has left)."""
+        self.closing = fact
+        now = self.desk.now()
+        closing_left = remaining_seconds(parse_iso(fact['fermeture']), now)
+        for poste_id in list(self.sockets.by_key):
+            poste, running = self.desk.poste_state(poste_id)
+            left = closing_left if running is None else min(closing_left, temps_restant(running, now))
+            message = {'action': Action.CLOSING, 'fermeture': fact['fermeture'], 'temps_restant': left,
+                       'message': fact['message']}
+            for socket in self.sockets.get(poste_id):
+                socket.send(message)
+
+    def _late_closing(self, sockets, session_left=None):
+        """A kiosk that connects, or whose session starts, after the closing notice and before the
+        closing hears the notice as well: every connected kiosk is told, whenever it came."""
+        if self.closing is None:
+            return
+        closing_left = remaining_seconds(parse_iso(self.closing['fermeture']), self.desk.now())
+        if closing_left <= 0:
+            self.closing = None
+            return
+        left = closing_left if session_left is None else min(closing_left, session_left)
+        message = {'action': Action.CLOSING, 'fermeture': self.closing['fermeture'], 'temps_restant': left,
+                   'message': closing_message(closing_left)}
+        for socket in sockets:
+            socket.send(message)
 
     def _on_resync(self, kind, fact):
         gevent.spawn(self._sync_everyone)
@@ -117,7 +153,9 @@ class KioskEndpoint:
         try:
             with db.on_demand():
                 self.desk.kiosk_seen(poste, address=source)
-                socket.send(self._sync(*self.desk.poste_state(poste.id)))
+                poste_now, running = self.desk.poste_state(poste.id)
+                socket.send(self._sync(poste_now, running))
+                self._late_closing([socket], temps_restant(running, self.desk.now()) if running else None)
             timeout = self.ctx.config.heartbeat_timeout + 30
             while not socket.closed:
                 text = socket.receive(timeout)

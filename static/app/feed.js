@@ -136,7 +136,8 @@ function keepSession(session) {
     // Added time comes as a session event only: the tile takes its new figure from here.
     poste.session_active = {
       id: session.id, code_acces: session.code_acces, utilisateur_nom: session.utilisateur_nom,
-      temps_restant: session.temps_restant, receivedAt: performance.now(), statut: session.statut,
+      invite: session.invite, temps_restant: session.temps_restant, receivedAt: performance.now(),
+      statut: session.statut,
     };
   } else if (poste.session_active?.id === session.id && session.statut !== 'suspendue') {
     poste.session_active = null;

@@ -17,18 +17,24 @@ import * as postes from './views/postes.js';
 import * as roomView from './views/room.js';
 import * as stats from './views/stats.js';
 import * as visitors from './views/visitors.js';
+import * as categories from './views/categories.js';
+import * as horaires from './views/horaires.js';
+import * as invites from './views/invites.js';
 
 const ROUTES = [
   {path: 'salle', label: 'Salle', view: roomView},
   {path: 'nouvelle-session', label: 'Nouvelle session', view: newSession},
+  {path: 'codes-invites', label: 'Codes invités', view: invites},
   {path: 'visiteurs', label: 'Visiteurs', view: visitors},
   {path: 'journal', label: 'Journal', view: journal},
   {path: 'statistiques', label: 'Statistiques', view: stats},
+  {path: 'horaires', label: 'Horaires', view: horaires},   // the library's policy (docs/horaires.md)
+  {path: 'categories', label: 'Catégories', view: categories},
   {path: 'postes', label: 'Postes', view: postes, admin: true},
   {path: 'comptes', label: 'Comptes', view: comptes, admin: true},
+  {path: 'sites', label: 'Sites', view: sitesView, admin: true},
   {path: 'sauvegardes', label: 'Sauvegardes', view: backups, admin: true},
   {path: 'mot-de-passe', label: 'Mon mot de passe', view: password, hiddenInNav: true},
-  {path: 'sites', label: 'Sites', view: sitesView, admin: true},
 ];
 const LIVE_TEXT = {
   connecting: 'Connexion…', live: 'En direct', down: 'Connexion perdue : nouvel essai…', off: '',

@@ -32,6 +32,7 @@ export const Reason = Object.freeze({
   UNKNOWN_SESSION: 'session_inconnue',
   PAUSE_EXPIRED: 'pause_expiree',
   INACTIVITY: 'inactivite',
+  LIBRARY_CLOSING: 'fermeture_bibliotheque',
 });
 
 // -- the kiosk WebSocket
@@ -61,6 +62,7 @@ export const Action = Object.freeze({
   RESUMED: 'resumed',
   REQUEST_PENDING: 'request_pending',
   REQUEST_REFUSED: 'request_refused',
+  CLOSING: 'closing',
 });
 
 /** WebSocket close codes the server sends. */

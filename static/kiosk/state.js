@@ -250,6 +250,7 @@ export class KioskState {
       case Action.REQUEST_PENDING: return this.#onRequestPending(msg);
       case Action.REQUEST_REFUSED: return this.#onRequestRefused(msg);
       case Action.ERROR: return this.#onError(msg);
+      case Action.CLOSING: return this.#onClosing(msg);
       default: return [];
     }
   }
@@ -377,6 +378,21 @@ export class KioskState {
       this.requestPending = false;
       if (!this.locked) this.#notify(text(msg.detail) || T.refusedText(null));
     }
+    return [];
+  }
+
+  /** The library closes soon: said on the lock screen, or shown during the session until it ends
+   * (the visitor may dismiss it); the countdown is cut to the server's figure, never lengthened. */
+  #onClosing(msg) {
+    const left = seconds(msg.temps_restant);
+    const said = text(msg.message) || T.CLOSING_SOON;
+    if (this.locked) {
+      this.#say(said, false);
+      return [];
+    }
+    this.notice = said;
+    this.#noticeUntil = Infinity;
+    if (left && left < this.remaining()) return this.#enter(this.code, left);
     return [];
   }
 

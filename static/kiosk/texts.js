@@ -18,6 +18,7 @@ const ENDED = Object.freeze({
   [Reason.BY_VISITOR]: 'Session terminée. À bientôt !',
   [Reason.PAUSE_EXPIRED]: 'Votre pause a trop duré : la session est terminée.',
   [Reason.INACTIVITY]: 'Session terminée faute d’activité.',
+  [Reason.LIBRARY_CLOSING]: 'La bibliothèque ferme : votre session est terminée. À bientôt !',
 });
 export const ENDED_OTHER = 'Session terminée.';
 export const PAUSED = 'Session en pause : entrez votre code pour reprendre';
@@ -33,6 +34,7 @@ export const COMMAND_TEXTS = Object.freeze({
 export function refusedText(motif) {
   return motif ? `Demande refusée : ${motif}` : 'Demande refusée.';
 }
+export const CLOSING_SOON = 'La bibliothèque ferme bientôt.';
 
 // The page's own (the Tk kiosk has a configuration file and its own countdown window).
 export const NOT_CONFIGURED = "Ce terminal n'est pas configuré : ouvrez /kiosk/#poste=ADRESSE&token=JETON";

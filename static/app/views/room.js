@@ -144,11 +144,11 @@ function fillTile(t, poste, waiting) {
   t.moved.textContent = moved ? `⚠ Kiosque connecté depuis ${poste.adresse_kiosque}, pas ${poste.ip_address}` : '';
   t.session.hidden = !active;
   if (active) {
-    t.visitor.textContent = active.utilisateur_nom || 'Visiteur supprimé';
+    t.visitor.textContent = active.utilisateur_nom || (active.invite ? 'Invité' : 'Invité ou visiteur supprimé');
     t.code.textContent = active.code_acces;
   }
   t.pendingBox.hidden = !waiting || Boolean(active);
-  if (waiting) t.pending.textContent = `Code en attente : ${waiting.code_acces} · ${waiting.utilisateur_nom || ''}`;
+  if (waiting) t.pending.textContent = `Code en attente : ${waiting.code_acces} · ${waiting.utilisateur_nom || (waiting.invite ? 'invité' : '')}`;
   t.cancel.dataset.session = waiting ? waiting.id : '';
   for (const b of [...t.add, t.end]) b.hidden = !active;
   t.add[0].parentElement.hidden = !active;
@@ -162,7 +162,7 @@ function fillTile(t, poste, waiting) {
 function pendingItem(session) {
   return h('li', {dataset: {session: session.id}},
     h('span', {class: 'code-inline'}, session.code_acces), ' ',
-    h('span', {}, session.utilisateur_nom || 'Visiteur supprimé'), ' ',
+    h('span', {}, session.utilisateur_nom || (session.invite ? 'Invité' : 'Visiteur supprimé')), ' ',
     h('span', {class: 'muted'}, `remis à ${time(session.created_at)}`), ' ',
     h('button', {type: 'button', class: 'link', onclick: () => cancelCode(session)}, 'Annuler le code'));
 }
@@ -174,8 +174,19 @@ async function act(posteId, action) {
   try {
     if (action.startsWith('add-') && active) {
       const minutes = Number(action.slice(4));
-      await api('POST', `/api/sessions/${active.id}/add-time/`, {minutes});
-      toast(`${minutes} min ajoutées sur ${poste.nom}.`);
+      let session;
+      try {
+        session = await api('POST', `/api/sessions/${active.id}/add-time/`, {minutes});
+      } catch (error) {
+        // Over the visitor's quota: staff may force it, and the excess is logged.
+        if (error.status !== 409 || !error.data?.quota) throw error;
+        const force = await confirmDialog({title: 'Quota dépassé', message: error.detail,
+          confirmLabel: `Ajouter ${minutes} min quand même`});
+        if (!force) return;
+        session = await api('POST', `/api/sessions/${active.id}/add-time/`, {minutes, force: true});
+      }
+      toast(session.limite_fermeture ? `Temps ajouté sur ${poste.nom}, jusqu’à la fermeture de la bibliothèque.`
+        : `${minutes} min ajoutées sur ${poste.nom}.`);
     } else if (action === 'end' && active) {
       const sure = await confirmDialog({
         title: 'Terminer la session ?',

@@ -50,7 +50,8 @@ export function show(main) {
   function draw() {
     if (!data) return;
     const width = Math.max(300, output.clientWidth - 40);
-    output.replaceChildren(totals(data), perDay(data, width), occupancy(data, width), perPoste(data, width));
+    output.replaceChildren(totals(data), perDay(data, width), occupancy(data, width), perPoste(data, width),
+      perCategory(data, width));
   }
 
   const redraw = debounce(draw, 150);
@@ -117,4 +118,12 @@ function perPoste({par_poste: lines}, width) {
     text: `${duration(l.duree)} · ${l.sessions} session(s)`}));
   return h('section', {class: 'panel', 'aria-label': 'Utilisation par poste'},
     figure('Utilisation par poste', horizontalBars(items, {width})));
+}
+
+/** Use per visitor category (guests apart): what the library's policy is measured by. */
+function perCategory({par_categorie: lines = []}, width) {
+  const items = lines.map((l) => ({label: l.nom, value: l.duree, text: `${duration(l.duree)} · ${l.sessions} session(s)`}));
+  return h('section', {class: 'panel', 'aria-label': 'Utilisation par catégorie', id: 'stats-categories'},
+    items.length ? figure('Utilisation par catégorie de visiteurs', horizontalBars(items, {width}))
+      : [h('h2', {}, 'Utilisation par catégorie de visiteurs'), h('p', {class: 'empty'}, 'Aucune catégorie.')]);
 }
