@@ -479,3 +479,31 @@ def test_time_zone_setting(tmp_path):
         support.make_config(tmp_path, TIME_ZONE='Mars/Olympus_Mons')
     assert str(caught.value).startswith('TIME_ZONE:')
     assert support.make_config(tmp_path).time_zone == hours.system_zone_name()
+
+
+def test_a_time_request_is_granted_at_once_only_within_the_quota_and_before_the_closing(pctx, desk, compte):
+    """The kiosk's request for more time (live control) obeys the library's policy: granted at once
+    when the category allows it and the library stays open past the new end, else it waits."""
+    set_hours(desk, compte, semaine=WEEKDAYS)
+    categorie = desk.save_categorie(None, {'nom': 'Adultes', 'quota_jour': 3600}, operateur=compte, ip='x')
+    p, v = poste(desk, compte), visitor(desk, compte, categorie=categorie.id)
+    at(pctx.clock, '2026-01-06 09:00:00')       # Tuesday 10:00 in Paris, open until 18:00
+    session = desk.create_session(v, p, 1800, operateur=compte, ip='127.0.0.1')
+    session = desk.validate_code(session.code_acces, p, source_ip='10.0.0.11')
+    now = pctx.clock.now()
+    assert desk.time_request_auto_refusal(session, 1200, now) is None          # 50 min of 60
+    assert desk.time_request_auto_refusal(session, 2400, now) == 'quota'       # 70 min of 60
+    granted = desk.request_time(p, 1200, ip='10.0.0.11')
+    assert granted.statut == 'acceptee'
+    waiting = desk.request_time(p, 900, ip='10.0.0.11')
+    assert waiting.statut == 'en_attente'                                      # over the day's quota
+    desk.refuse_demande(waiting, 'Quota atteint.', operateur=compte, ip=None)
+
+    # Near the closing: a request that would end after 18:00 waits for staff, whatever the quota.
+    unlimited = visitor(desk, compte, nom='Durand')
+    other = poste(desk, compte, n=2)
+    at(pctx.clock, '2026-01-06 16:30:00')       # 17:30 in Paris
+    late = desk.create_session(unlimited, other, 900, operateur=compte, ip='127.0.0.1')
+    late = desk.validate_code(late.code_acces, other, source_ip='10.0.0.12')
+    assert desk.time_request_auto_refusal(late, 300, pctx.clock.now()) is None     # ends 17:50
+    assert desk.time_request_auto_refusal(late, 1200, pctx.clock.now()) == 'fermeture'
