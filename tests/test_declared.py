@@ -38,8 +38,8 @@ def test_the_rules_of_the_contract_are_what_routes_declare(client):
     auth = {(route.method, route.rule): Declaration(route).auth for route in client.app.routes}
     assert auth['POST', '/api/sessions/validate-code/'] == KIOSK
     assert auth['POST', '/api/token/'] == PUBLIC and auth['GET', '/api/health/'] == PUBLIC
-    assert auth['DELETE', '/api/utilisateurs/<uid>/'] == ADMIN
-    assert auth['PATCH', '/api/postes/<poste_id>/status/'] == STAFF
+    assert auth['DELETE', '/api/utilisateurs/<uid:re:[0-9]+>/'] == ADMIN
+    assert auth['PATCH', '/api/postes/<poste_id:re:[0-9]+>/status/'] == STAFF
     assert auth['GET', '/metrics'] == METRICS
 
 
