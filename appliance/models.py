@@ -74,9 +74,16 @@ class Utilisateur(BaseModel):
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
 
+    recherche = TextField(default='')   # nom, prénom, e-mail, téléphone normalised (search.py)
+
     @property
     def nom_complet(self):
         return f'{self.prenom} {self.nom}'.strip()
+
+    def save(self, *args, **kwargs):
+        from appliance.search import search_text
+        self.recherche = search_text(self)
+        return super().save(*args, **kwargs)
 
 
 class Poste(BaseModel):

@@ -6,6 +6,7 @@ from appliance.api.pagination import PAGINATION, int_param, paginate
 from appliance.api.validation import parse_datetime_param
 from appliance.audit import ACTIONS, to_json
 from appliance.errors import Invalid
+from appliance.logcount import LogCounter
 from appliance.models import Log
 
 ENTRY = Row(Log, 'Entrée du journal introuvable.')
@@ -19,18 +20,23 @@ FILTERS = (
 
 
 def routes(app, ctx):
+    counter = LogCounter(ctx.clock.now)   # exact counts without a full count per page (logcount.py)
+
     @app.get('/api/logs/', auth=STAFF, query=FILTERS + PAGINATION, summary='Journal d’audit')
     def list_logs():
-        query = Log.select().order_by(Log.created_at.desc(), Log.id.desc())
+        query = Log.select()
+        key = []
         action = request.query.get('action')
         if action:
             if action not in ACTIONS:
                 raise Invalid({'action': ['Action inconnue.']})
             query = query.where(Log.action == action)
+            key.append(('action', action))
         for name in ('utilisateur', 'poste', 'session'):
             value = int_param(name)
             if value is not None:
                 query = query.where(getattr(Log, name) == value)
+                key.append((name, value))
         for name, compare in (('date_min', '__ge__'), ('date_max', '__le__')):
             raw = request.query.get(name)
             if raw:
@@ -38,7 +44,10 @@ def routes(app, ctx):
                 if name == 'date_max' and len(raw.strip()) == 10:
                     when = when.replace(hour=23, minute=59, second=59, microsecond=999999)
                 query = query.where(getattr(Log.created_at, compare)(when))
-        return paginate(query, lambda rows: [to_json(e) for e in rows])
+                key.append((name, when))
+        count = counter.count(tuple(key), query)
+        return paginate(query.order_by(Log.created_at.desc(), Log.id.desc()),
+                        lambda rows: [to_json(e) for e in rows], count=count)
 
     @app.get('/api/logs/<log_id>/', auth=STAFF, wildcards={'log_id': ENTRY}, summary='Entrée du journal')
     def show_log(entry):

@@ -1,0 +1,58 @@
+"""Exact counts of the audit log without counting a year of entries on every page.
+
+The log only grows at its end; entries leave it only from its beginning (the purge) or all at once
+(a restore). So the count of a filter is remembered for the entries up to a settled boundary (an
+entry written more than SETTLED ago: on PostgreSQL a transaction still open may yet commit an id
+below the newest ones, never below one that old), and each request counts only the entries after
+it, through the primary key. The remembered part is thrown away when the log's first entry
+changes (a purge) or the boundary entry is no longer the same (a restore), and counted again
+when the part after the boundary has grown long. The answer stays exact.
+"""
+from collections import OrderedDict
+from datetime import timedelta
+
+from peewee import fn
+
+from appliance.models import Log
+
+SETTLED = timedelta(seconds=60)
+RECOUNT_AFTER = 20000   # entries after the boundary worth moving it forward
+REMEMBERED = 64         # filters remembered (least recently used forgotten first)
+
+
+class LogCounter:
+    def __init__(self, now):
+        self.now = now          # a function giving the current naive UTC time
+        self.prefixes = OrderedDict()   # filter key -> (boundary id, its created_at, first id, count)
+
+    def count(self, key, query):
+        """The number of entries `query` (a Log select with its filters, unordered) matches."""
+        first = Log.select(fn.MIN(Log.id)).scalar()
+        if first is None:
+            return 0
+        known = self.prefixes.get(key)
+        if known is not None:
+            boundary, stamp, was_first, before = known
+            if was_first == first and self._same_entry(boundary, stamp):
+                after = query.where(Log.id > boundary).count()
+                if after < RECOUNT_AFTER:
+                    self.prefixes.move_to_end(key)
+                    return before + after
+            del self.prefixes[key]
+        settled = (Log.select(Log.id, Log.created_at).where(Log.created_at < self.now() - SETTLED)
+                   .order_by(Log.created_at.desc(), Log.id.desc()).first())
+        if settled is None:
+            return query.count()
+        before = query.where(Log.id <= settled.id).count()
+        self.prefixes[key] = (settled.id, settled.created_at, first, before)
+        while len(self.prefixes) > REMEMBERED:
+            self.prefixes.popitem(last=False)
+        return before + query.where(Log.id > settled.id).count()
+
+    @staticmethod
+    def _same_entry(boundary, stamp):
+        row = Log.select(Log.created_at).where(Log.id == boundary).first()
+        return row is not None and row.created_at == stamp
+
+    def forget(self):
+        self.prefixes.clear()

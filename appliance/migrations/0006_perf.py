@@ -1,0 +1,68 @@
+"""Big tables: the visitor search column and its index, and indexes that serve the dashboard's
+filters of the audit log. A frozen copy of what it needs, independent of appliance.models."""
+import unicodedata
+
+from peewee import SqliteDatabase, TextField
+
+SEARCHED = ('nom', 'prenom', 'email', 'telephone')
+
+
+def _normalise(text):
+    decomposed = unicodedata.normalize('NFKD', (text or '').casefold())
+    plain = ''.join(c for c in decomposed if not unicodedata.combining(c))
+    return plain.replace('œ', 'oe').replace('æ', 'ae')
+
+
+def up(migrator, db):
+    sqlite = isinstance(db, SqliteDatabase)
+    migrator.migrate(migrator.add_column('utilisateur', 'recherche', TextField(default='')))
+    mark = '?' if sqlite else '%s'
+    rows = db.execute_sql('SELECT id, nom, prenom, email, telephone FROM utilisateur').fetchall()
+    for row in rows:
+        text = ' '.join(_normalise(value) for value in row[1:])
+        db.execute_sql(f'UPDATE utilisateur SET recherche = {mark} WHERE id = {mark}', (text, row[0]))
+
+    # The visitors' list is ordered by name; the audit log by date then id, filtered by one of
+    # these (the dashboard's filters): each gets an index that gives the rows already in order.
+    db.execute_sql('CREATE INDEX utilisateur_nom_prenom_id ON utilisateur (nom, prenom, id)')
+    db.execute_sql('CREATE INDEX log_created_at_id ON log (created_at, id)')
+    for column in ('action', 'poste', 'utilisateur', 'session'):
+        db.execute_sql(f'CREATE INDEX log_{column}_created_at_id ON log ({column}, created_at, id)')
+        db.execute_sql(f'DROP INDEX log_{column}')   # the new one starts with the same column
+    db.execute_sql('DROP INDEX log_created_at')
+
+    if sqlite:
+        if _has_fts5(db):
+            # Trigram full-text table over the column, without a copy of it (content=utilisateur).
+            db.execute_sql("CREATE VIRTUAL TABLE utilisateur_recherche USING fts5(recherche, "
+                           "content='utilisateur', content_rowid='id', tokenize='trigram')")
+            db.execute_sql("INSERT INTO utilisateur_recherche (utilisateur_recherche) VALUES ('rebuild')")
+            db.execute_sql("CREATE TRIGGER utilisateur_recherche_ai AFTER INSERT ON utilisateur BEGIN "
+                           "INSERT INTO utilisateur_recherche (rowid, recherche) VALUES (new.id, new.recherche); END")
+            db.execute_sql("CREATE TRIGGER utilisateur_recherche_ad AFTER DELETE ON utilisateur BEGIN "
+                           "INSERT INTO utilisateur_recherche (utilisateur_recherche, rowid, recherche) "
+                           "VALUES ('delete', old.id, old.recherche); END")
+            db.execute_sql("CREATE TRIGGER utilisateur_recherche_au AFTER UPDATE OF recherche ON utilisateur BEGIN "
+                           "INSERT INTO utilisateur_recherche (utilisateur_recherche, rowid, recherche) "
+                           "VALUES ('delete', old.id, old.recherche); "
+                           "INSERT INTO utilisateur_recherche (rowid, recherche) VALUES (new.id, new.recherche); END")
+    else:
+        # pg_trgm ships with PostgreSQL and is "trusted" (the database's owner may create it); a
+        # server without it still searches, by a scan of the one column.
+        db.execute_sql('SAVEPOINT trigram')
+        try:
+            db.execute_sql('CREATE EXTENSION IF NOT EXISTS pg_trgm')
+            db.execute_sql('CREATE INDEX utilisateur_recherche_trgm ON utilisateur '
+                           'USING gin (recherche gin_trgm_ops)')
+            db.execute_sql('RELEASE SAVEPOINT trigram')
+        except Exception:
+            db.execute_sql('ROLLBACK TO SAVEPOINT trigram')
+
+
+def _has_fts5(db):
+    try:
+        db.execute_sql("CREATE VIRTUAL TABLE temp._fts5_probe USING fts5(x, tokenize='trigram')")
+    except Exception:
+        return False
+    db.execute_sql('DROP TABLE temp._fts5_probe')
+    return True
