@@ -30,6 +30,14 @@ def up(migrator, db):
         db.execute_sql(f'CREATE INDEX log_{column}_created_at_id ON log ({column}, created_at, id)')
         db.execute_sql(f'DROP INDEX log_{column}')   # the new one starts with the same column
     db.execute_sql('DROP INDEX log_created_at')
+    # Sessions: the list filtered by statut and ordered by date; the sweep of waiting codes past
+    # their validity and of running sessions past their deadline, which every new code runs first
+    # (with the statut index alone it read every waiting code: creation slowed as they piled up).
+    db.execute_sql('CREATE INDEX poste_session_statut_created_at_id ON poste_session (statut, created_at, id)')
+    db.execute_sql('CREATE INDEX poste_session_statut_fin_prevue ON poste_session (statut, fin_prevue)')
+    # A new code is checked against the open ones, a typed code looked up: by the code itself (the
+    # partial unique index cannot serve a query whose statuts are parameters).
+    db.execute_sql('CREATE INDEX poste_session_code_acces ON poste_session (code_acces)')
 
     if sqlite:
         if _has_fts5(db):
