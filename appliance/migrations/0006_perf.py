@@ -2,7 +2,7 @@
 filters of the audit log. A frozen copy of what it needs, independent of appliance.models."""
 import unicodedata
 
-from peewee import SqliteDatabase, TextField
+from peewee import SqliteDatabase
 
 SEARCHED = ('nom', 'prenom', 'email', 'telephone')
 
@@ -15,7 +15,8 @@ def _normalise(text):
 
 def up(migrator, db):
     sqlite = isinstance(db, SqliteDatabase)
-    migrator.migrate(migrator.add_column('utilisateur', 'recherche', TextField(default='')))
+    # With a default in the database too: rows written by hand (imports, scripts) still go in.
+    db.execute_sql("ALTER TABLE utilisateur ADD COLUMN recherche TEXT NOT NULL DEFAULT ''")
     mark = '?' if sqlite else '%s'
     rows = db.execute_sql('SELECT id, nom, prenom, email, telephone FROM utilisateur').fetchall()
     for row in rows:
