@@ -94,6 +94,7 @@ class Kiosk:
         self.rtts, self.events = [], []
         self.sent_at = None
         self.started = None
+        self.closed_early = False
 
     def reader(self, echo):
         while True:
@@ -102,6 +103,9 @@ class Kiosk:
             except Exception:
                 return
             now = time.time()
+            if not raw:   # closed by the server
+                self.closed_early = True
+                return
             if echo:
                 self.rtts.append(now - json.loads(raw)['t'])
                 continue
