@@ -29,6 +29,7 @@ bench: install
 	$(BIN)/python -m bench.rest
 	$(BIN)/python -m bench.kiosks
 	$(BIN)/python -m bench.backup
+	-$(BIN)/python -m bench.rest --engine postgresql   # needs the PostgreSQL of DATABASE_URL (or the local one)
 
 # The kiosk alone, for the public computers: its wheel and websocket-client's, in dist/kiosk/
 # (copy the folder to a USB stick or a share; docs/deployer-10-postes.md).

@@ -56,3 +56,41 @@ class LogCounter:
 
     def forget(self):
         self.prefixes.clear()
+
+
+class PageCache:
+    """Pages of the log already answered, kept while the log has the same first and last entry.
+
+    The log only grows at its end and loses entries only from its beginning (purge) or all at once
+    (restore, which writes its own entry): while its first and last ids are unchanged, a page is
+    the same. One query checks that. On PostgreSQL a transaction may still commit an entry with an
+    id below the last one; a page is therefore kept MAX_AGE seconds at most."""
+    MAX_AGE = 2.0
+    SIZE = 256
+
+    def __init__(self, monotonic):
+        self.monotonic = monotonic
+        self.pages = OrderedDict()   # key -> (ends, time, text)
+
+    @staticmethod
+    def ends():
+        cursor = Log._meta.database.execute_sql('SELECT (SELECT MIN(id) FROM log), (SELECT MAX(id) FROM log)')
+        return tuple(cursor.fetchone())
+
+    def get(self, key, ends):
+        known = self.pages.get(key)
+        if known is None:
+            return None
+        if known[0] != ends or self.monotonic() - known[1] > self.MAX_AGE:
+            del self.pages[key]
+            return None
+        self.pages.move_to_end(key)
+        return known[2]
+
+    def put(self, key, ends, text):
+        self.pages[key] = (ends, self.monotonic(), text)
+        while len(self.pages) > self.SIZE:
+            self.pages.popitem(last=False)
+
+    def forget(self):
+        self.pages.clear()
