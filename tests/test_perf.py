@@ -305,3 +305,62 @@ def test_a_log_page_answered_again_follows_every_new_entry(client, ctx, admin):
     with db.database.connection_context(), db.writing():
         Log.delete().where(Log.id == Log.select(fn.MIN(Log.id)).scalar()).execute()   # a purge
     assert client.get('/api/logs/', query={'page_size': '10'}, token=token).json['count'] == newer['count'] - 1
+
+
+# -- group commit -----------------------------------------------------------------------------------
+
+def test_group_commit_runs_writes_arriving_together_in_one_transaction(ctx):
+    import gevent
+    from appliance.groupcommit import GroupCommit
+    from appliance.models import State
+    transactions = []
+
+    def work(key):
+        transactions.append(id(db.database.connection()))
+        State.create(key=key, value='x')
+        return key.upper()
+
+    group = GroupCommit(work)
+
+    def caller(key):
+        with db.database.connection_context():
+            try:
+                return group(key)
+            except Exception as exc:   # the duplicate below
+                return type(exc).__name__
+
+    with db.database.connection_context(), db.writing():
+        State.create(key='pris', value='déjà')
+    callers = [gevent.spawn(caller, key) for key in ('a', 'b', 'pris', 'c')]
+    gevent.joinall(callers)
+    assert [g.value for g in callers] == ['A', 'B', 'IntegrityError', 'C']
+    assert len(set(transactions)) == 1          # one writer, one connection, one transaction
+    with db.database.connection_context():
+        assert sorted(s.key for s in State.select().where(State.key.in_(['a', 'b', 'c', 'pris']))) == \
+            ['a', 'b', 'c', 'pris']
+        with db.writing():
+            assert group('d') == 'D'            # inside a transaction: run there, not queued
+        assert State.get(State.key == 'd').value == 'x'
+
+
+def test_kiosks_connecting_together_each_get_their_entry(client, ctx, admin_token):
+    import gevent
+    postes = [client.make_poste(admin_token, nom=f'Poste G{n}', ip=f'10.8.0.{n + 1}') for n in range(12)]
+    with db.database.connection_context(), db.writing():
+        from appliance.models import Poste
+        Poste.update(statut='hors_ligne').execute()
+    rows = {}
+    with db.database.connection_context():
+        from appliance.models import Poste
+        rows = {p.id: p for p in Poste.select()}
+
+    def connect(poste_id):
+        with db.on_demand():
+            ctx.desk.kiosk_connected(rows[poste_id], ip='10.8.0.200')
+
+    gevent.joinall([gevent.spawn(connect, p['id']) for p in postes])
+    with db.database.connection_context():
+        entries = Log.select().where(Log.action == 'connexion_poste')
+        assert sorted(e.poste for e in entries) == sorted(p['id'] for p in postes)
+        assert {p.statut for p in Poste.select()} == {'disponible'}
+        assert all(p.derniere_connexion is not None for p in Poste.select())
