@@ -7,8 +7,9 @@ waiting greenlet holds a pooled connection. On a busy disk the last ones waited 
 time-out. Here a caller hands its write to one writer greenlet and waits: the writer runs every
 write queued meanwhile in one transaction, each in its own savepoint (a write that fails fails
 alone, its caller gets the exception), and commits once. A caller holds no connection while it
-waits. A caller already inside a transaction runs its write there directly (waiting for the writer
-would wait for itself).
+waits: the connection it took for its reads (a kiosk's unit of work, a request) goes back to the
+pool first, unless an enclosing connection context owns it. A caller already inside a transaction
+runs its write there directly (waiting for the writer would wait for itself).
 """
 import gevent
 from gevent.event import AsyncResult
@@ -25,6 +26,7 @@ class GroupCommit:
     def __call__(self, *args):
         if getattr(db._local, 'depth', 0):
             return self.work(*args)
+        release_connection()
         done = AsyncResult()
         self.queue.append((args, done))
         if self.writer is None:
@@ -53,3 +55,11 @@ class GroupCommit:
                         done.set_exception(value)
         finally:
             self.writer = None
+
+
+def release_connection():
+    """Give this greenlet's connection back to the pool when nothing else owns it: no transaction,
+    no enclosing connection_context(). The next query takes one again."""
+    database = db.database
+    if not database.is_closed() and not database._state.ctx and not database.in_transaction():
+        database.close()

@@ -8,6 +8,7 @@ from appliance import audit, db, events
 from appliance.clock import deadline, due_warnings, passed_thresholds, remaining_seconds, warning_message
 from appliance.db import writing
 from appliance.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
+from appliance.groupcommit import GroupCommit
 from appliance.models import Poste, Session, Utilisateur
 from appliance.protocol import (ACTIVE, CODE_ALPHABET, CODE_LENGTH, EN_ATTENTE, EXPIREE, MAINTENANCE,
                                 OCCUPE, OPEN_STATUTS, RUNNING, TERMINEE, Reason, normalise_code)
@@ -24,6 +25,9 @@ class Sessions:
         # Wrong codes: a poste gets 10 tries in 5 minutes, then waits a minute; an address gets 30.
         self.code_failures_by_poste = Throttle(limit=10, window=300, lockout=60, clock=clock)
         self.code_failures_by_address = Throttle(limit=30, window=300, lockout=300, clock=clock)
+        # Codes issued at the same moment by several desks: one transaction, one commit.
+        self._codes_issued = GroupCommit(self._issue_code)
+        self._codes_started = GroupCommit(self._start_on)
 
     def create_session(self, utilisateur, poste, duree, *, notes='', operateur, ip):
         """Issue an access code for `utilisateur`, on `poste` or on any poste (None)."""
@@ -33,26 +37,29 @@ class Sessions:
         now = self.now()
         self.expire_due()
         try:
-            with writing():
-                if Session.select().where(Session.utilisateur == utilisateur,
-                                          Session.statut.in_(OPEN_STATUTS)).exists():
-                    raise Conflict('Ce visiteur a déjà une session en cours ou un code en attente.')
-                if poste is not None:
-                    poste = self._reload(poste)
-                    self._check_poste_free(poste)
-                session = Session.create(
-                    code_acces=self._new_code(), utilisateur=utilisateur, poste=poste,
-                    duree_initiale=duree, statut=EN_ATTENTE, operateur=getattr(operateur, 'username', ''),
-                    notes=notes, created_at=now)
-                where = f'sur {poste.nom}' if poste else 'sur n’importe quel poste'
-                audit.record('generation_code', now=now, operateur=operateur, session=session, ip=ip,
-                             details=f'Code {session.code_acces} généré pour {utilisateur.nom_complet} '
-                                     f'{where}, {duree // 60} min.',
-                             metadata={'code': session.code_acces, 'duree': duree})
-                self._session_changed(session, now)
+            return self._codes_issued(utilisateur, poste, duree, notes, operateur, ip, now)
         except IntegrityError:
             # Another request won a race the checks above could not see (PostgreSQL).
             raise Conflict('Ce visiteur ou ce poste vient de recevoir une autre session.') from None
+
+    def _issue_code(self, utilisateur, poste, duree, notes, operateur, ip, now):
+        with writing():
+            if Session.select().where(Session.utilisateur == utilisateur,
+                                      Session.statut.in_(OPEN_STATUTS)).exists():
+                raise Conflict('Ce visiteur a déjà une session en cours ou un code en attente.')
+            if poste is not None:
+                poste = self._reload(poste)
+                self._check_poste_free(poste)
+            session = Session.create(
+                code_acces=self._new_code(), utilisateur=utilisateur, poste=poste,
+                duree_initiale=duree, statut=EN_ATTENTE, operateur=getattr(operateur, 'username', ''),
+                notes=notes, created_at=now)
+            where = f'sur {poste.nom}' if poste else 'sur n’importe quel poste'
+            audit.record('generation_code', now=now, operateur=operateur, session=session, ip=ip,
+                         details=f'Code {session.code_acces} généré pour {utilisateur.nom_complet} '
+                                 f'{where}, {duree // 60} min.',
+                         metadata={'code': session.code_acces, 'duree': duree})
+            self._session_changed(session, now)
         return session
 
     def validate_code(self, code, poste, *, source_ip, operateur=''):
@@ -83,38 +90,42 @@ class Sessions:
             self._started(session, now)
             return session  # a rebooted kiosk resumes with the current time
         try:
-            with writing():
-                poste = self._reload(poste)
-                self._check_poste_free(poste, ignore=session)
-                started = {
-                    'statut': ACTIVE, 'debut_session': now,
-                    'fin_prevue': deadline(now, session.duree_initiale, session.temps_ajoute),
-                    'avertissements': Session.format_warnings(passed_thresholds(
-                        self.config.warning_times, session.duree_initiale + session.temps_ajoute))}
-                won = (Session.update(poste=poste, **started)
-                       .where(Session.id == session.id, Session.statut == EN_ATTENTE)
-                       .execute())
-                if not won:
-                    raise Conflict('Ce code vient d’être utilisé sur un autre poste.', body={'valid': False})
-                for name, value in started.items():
-                    setattr(session, name, value)
-                session.poste = poste
-                poste.statut = OCCUPE
-                poste.updated_at = now
-                poste.save(only=[Poste.statut, Poste.updated_at])
-                if session.utilisateur_id:
-                    (Utilisateur.update(nombre_sessions_total=Utilisateur.nombre_sessions_total + 1,
-                                        derniere_session=now)
-                     .where(Utilisateur.id == session.utilisateur_id).execute())
-                audit.record('demarrage_session', now=now, operateur=operateur, session=session,
-                             ip=source_ip, details=f'Session démarrée sur {poste.nom} avec le code {code}.')
-                self._session_changed(session, now)
-                self._poste_changed(poste)
-                self._started(session, now)
+            # Codes typed at the same moment on several kiosks: one transaction, one commit.
+            self._codes_started(session, poste, now, code, source_ip, operateur)
         except IntegrityError:
             raise Conflict('Une session est déjà en cours sur ce poste.', body={'valid': False}) from None
         self.code_failures_by_poste.reset(poste.id)
         return session
+
+    def _start_on(self, session, poste, now, code, source_ip, operateur):
+        with writing():
+            poste = self._reload(poste)
+            self._check_poste_free(poste, ignore=session)
+            started = {
+                'statut': ACTIVE, 'debut_session': now,
+                'fin_prevue': deadline(now, session.duree_initiale, session.temps_ajoute),
+                'avertissements': Session.format_warnings(passed_thresholds(
+                    self.config.warning_times, session.duree_initiale + session.temps_ajoute))}
+            won = (Session.update(poste=poste, **started)
+                   .where(Session.id == session.id, Session.statut == EN_ATTENTE)
+                   .execute())
+            if not won:
+                raise Conflict('Ce code vient d’être utilisé sur un autre poste.', body={'valid': False})
+            for name, value in started.items():
+                setattr(session, name, value)
+            session.poste = poste
+            poste.statut = OCCUPE
+            poste.updated_at = now
+            poste.save(only=[Poste.statut, Poste.updated_at])
+            if session.utilisateur_id:
+                (Utilisateur.update(nombre_sessions_total=Utilisateur.nombre_sessions_total + 1,
+                                    derniere_session=now)
+                 .where(Utilisateur.id == session.utilisateur_id).execute())
+            audit.record('demarrage_session', now=now, operateur=operateur, session=session,
+                         ip=source_ip, details=f'Session démarrée sur {poste.nom} avec le code {code}.')
+            self._session_changed(session, now)
+            self._poste_changed(poste)
+            self._started(session, now)
 
     def add_time(self, session, seconds, *, operateur, ip):
         if not MIN_ADDED <= seconds <= MAX_ADDED:
