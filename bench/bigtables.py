@@ -101,12 +101,18 @@ class Client:
         return response.status, json.loads(data) if data else None
 
 
+_write_runs = 0   # each run of writes() makes postes of its own
+
+
 def writes(server, token, visitors, seconds=10, clients=10):
     """Session creations and validate+terminate cycles per second by `clients` members of staff at
     once, each on a poste and visitors of its own (ids in `visitors`, half for each kind); p99 of
     each request."""
     half = len(visitors) // 2
-    postes = [server.request('POST', '/api/postes/', {'nom': f'Écriture {n}', 'ip_address': f'10.77.0.{n + 1}'},
+    global _write_runs
+    _write_runs += 1
+    postes = [server.request('POST', '/api/postes/', {'nom': f'Écriture {_write_runs}-{n}',
+                                                      'ip_address': f'10.77.{_write_runs}.{n + 1}'},
                              token=token)[1]['id'] for n in range(clients)]
     results = {}
 
