@@ -80,7 +80,8 @@ def seed(server, logs, visitors, writers=0, batch=20000):
     cur = conn.cursor()
     cur.execute(f'SELECT id FROM utilisateur ORDER BY id DESC LIMIT {int(writers)}')
     ids = [row[0] for row in cur.fetchall()]
-    cur.execute('ANALYZE')
+    for table in ('log', 'utilisateur', 'poste_session'):
+        cur.execute(f'ANALYZE {table}')   # these tables only: others' schemas may share the server
     conn.commit()
     conn.close()
     return ids
