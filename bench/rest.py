@@ -137,6 +137,9 @@ def main():
         server.stop()
         baseline.terminate()
         baseline.wait()
+        if args.engine == 'postgresql':
+            from tests import support
+            support.drop_schema(server.schema)   # a million rows need not outlive the run
 
     spread = lambda values, fmt: ' / '.join(fmt.format(v) for v in (min(values), statistics.median(values), max(values)))  # noqa: E731
     print(f'engine: {args.engine}; {args.runs} runs, min / median / max; '
