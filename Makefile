@@ -46,6 +46,7 @@ bench: install
 	  *) echo 'bench.network skipped: it needs DATABASE_URL=postgresql://...' ;; esac
 	$(BIN)/python -m bench.control
 	$(BIN)/python -m bench.closing
+	-$(BIN)/python -m bench.rest --engine postgresql   # needs the PostgreSQL of DATABASE_URL (or the local one)
 
 # The kiosk alone, for the public computers: its wheel and websocket-client's, in dist/kiosk/
 # (copy the folder to a USB stick or a share; docs/deployer-10-postes.md).

@@ -17,3 +17,5 @@ class Context:
         self.timekeeper = None  # warnings and expiries on the second, once `serve` starts it
         self.relay = None       # facts to and from other processes (PostgreSQL only)
         self.certificate_expires = None   # the HTTPS certificate's end (naive UTC), when TLS is on
+        self.loop_monitor = None   # the event-loop lag monitor (looplag.py), once `serve` starts it
+        self.gc_monitor = None     # garbage collection pauses (looplag.py), once `serve` starts it

@@ -54,13 +54,35 @@ def bind(url):
         if path and path != ':memory:':
             create_private_file(path)
         kwargs['pragmas'] = SQLITE_PRAGMAS
+        kwargs['check_same_thread'] = False   # its COMMIT runs in a worker thread (commit_off_the_loop)
         scheme = 'sqlite+pool'
     elif scheme in ('postgres', 'postgresql', 'postgresext'):
         scheme = 'postgresql+pool'
         kwargs['prefer_psycopg3'] = True
     real = db_url.connect(f'{scheme}:{rest}', **kwargs)
+    if scheme == 'sqlite+pool':
+        commit_off_the_loop(real)
     database.initialize(real)
     return real
+
+
+def commit_off_the_loop(real):
+    """SQLite's COMMIT writes the WAL and waits for the disk (synchronous=FULL), and now and then
+    checkpoints the WAL into the database file: all in C, with every greenlet stopped meanwhile
+    (an SD card or a busy disk takes tens of milliseconds, sometimes far more). Here it runs in
+    gevent's pool of worker threads: the greenlet that commits waits, still holding the write lock,
+    and every other greenlet (kiosks, readers) runs on. Nothing else uses that connection then."""
+    import gevent
+    import peewee
+    wrapper = getattr(peewee, '__exception_wrapper__')
+
+    def commit():
+        if real.is_closed():
+            raise InterfaceError('Cannot commit, database connection not open.')
+        connection = real.connection()
+        with wrapper:
+            gevent.get_hub().threadpool.apply(connection.execute, ('COMMIT',))
+    real.commit = commit
 
 
 def create_private_file(path):

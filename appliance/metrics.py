@@ -110,6 +110,8 @@ class Metrics:
                [line for (m, r), hist in sorted(self.latency.items())
                 for line in hist.lines('poste_public_http_request_duration_seconds',
                                        f'method="{m}",route="{r}"')])
+        from appliance.looplag import metric_lines   # imports this module
+        out.extend(metric_lines(getattr(ctx, 'loop_monitor', None), getattr(ctx, 'gc_monitor', None)))
         row = State.get_or_none(State.key == LAST_SUCCESS)
         if row is not None:
             age = (ctx.clock.now() - datetime.fromisoformat(row.value)).total_seconds()

@@ -75,9 +75,16 @@ class Utilisateur(BaseModel):
     updated_at = DateTimeField(default=utcnow)
     categorie = IntegerField(null=True)   # a Categorie id (no foreign key: see Categorie); null = the default
 
+    recherche = TextField(default='')   # nom, prénom, e-mail, téléphone normalised (search.py)
+
     @property
     def nom_complet(self):
         return f'{self.prenom} {self.nom}'.strip()
+
+    def save(self, *args, **kwargs):
+        from appliance.search import search_text
+        self.recherche = search_text(self)
+        return super().save(*args, **kwargs)
 
 
 class Poste(BaseModel):

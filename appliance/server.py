@@ -3,7 +3,6 @@
 create_app(ctx) builds the bottle application (REST API, WebSocket routes, static pages);
 serve(config, host, port) runs it on gevent with the scheduler, until SIGTERM or SIGINT.
 """
-import gc
 import logging
 import os
 import signal
@@ -13,7 +12,8 @@ import gevent
 from bottle import request, response
 from gevent.event import Event
 
-from appliance import accounts, api, db, events, relay, systemd, transport
+from appliance import accounts, api, db, events, looplag, relay, systemd, transport
+from appliance.accesslog import ACCESS_LOG
 from appliance.api.declared import PUBLIC, Declared, Name
 from appliance.api.http import dumps, json_api
 from appliance.context import Context
@@ -188,9 +188,11 @@ def serve(config, host='0.0.0.0', port=8000, tls_context=None):
         lambda: ctx.scheduler.is_alive() and ctx.timekeeper.is_alive() and db.ping()
         and (ctx.relay is None or ctx.relay.is_alive()))
     # Everything loaded so far lives as long as the process: keep it out of the garbage
-    # collector's full passes, which otherwise pause every kiosk for a noticeable moment.
-    gc.collect()
-    gc.freeze()
+    # collector's full passes, which otherwise pause every kiosk for a noticeable moment; then
+    # watch the loop's lag and every collection's pause (/metrics, looplag.py).
+    looplag.tune_gc()
+    ctx.gc_monitor = looplag.GcMonitor().install()
+    ctx.loop_monitor = looplag.LoopMonitor().start()
     stopped = Event()
 
     def shutdown():
@@ -204,6 +206,8 @@ def serve(config, host='0.0.0.0', port=8000, tls_context=None):
         if ctx.relay is not None:
             ctx.relay.stop()
         server.stop(timeout=3)
+        ctx.loop_monitor.stop()
+        ACCESS_LOG.flush(yielding=False)
         stopped.set()
 
     def on_signal(signum):

@@ -20,10 +20,11 @@ import gevent
 from gevent.pywsgi import WSGIHandler, WSGIServer
 from geventwebsocket.handler import WebSocketHandler
 
+from appliance.accesslog import ACCESS_LOG
 from appliance.config import ConfigError
 
 log = logging.getLogger(__name__)
-request_log = logging.getLogger('appliance.requests')
+request_log = logging.getLogger('appliance.requests')   # its lines: accesslog.py
 
 PLAIN_HTTP_ANSWER = (
     b'HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\n'
@@ -47,7 +48,11 @@ class Handler(WebSocketHandler):
         deadline.start()
         self._header_deadline = deadline
         try:
-            return super().handle_one_request()
+            result = super().handle_one_request()
+            # A yield point per request: a connection whose next request is already buffered
+            # would otherwise be served again and again while every other one waits.
+            gevent.sleep(0)
+            return result
         except gevent.Timeout as exc:
             if exc is not deadline:
                 raise
@@ -76,7 +81,7 @@ class Handler(WebSocketHandler):
         path = (self.path or '').split('?', 1)[0]
         status = (self._orig_status or self.status or '-').split(' ')[0]
         elapsed = (time.time() - self.time_start) * 1000 if self.time_start else 0
-        request_log.info('%s %s %s %.1fms', self.command, path, status, elapsed)
+        ACCESS_LOG.add(self.command, path, status, elapsed)   # written a moment later (accesslog.py)
 
 
 class Server(WSGIServer):

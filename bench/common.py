@@ -33,8 +33,7 @@ def start_baseline(module):
 
 def start_appliance(**env):
     server = LiveServer(tempfile.mkdtemp(prefix='bench-'), **env)
-    env_level = {'LOG_LEVEL': 'WARNING'}
-    server.env.update(env_level)
+    server.env.setdefault('LOG_LEVEL', 'WARNING')
     return server.start()
 
 

@@ -12,6 +12,7 @@ from appliance.api.categories import CategorieRef
 from appliance.desk.visitors import photo_kind
 from appliance.errors import Conflict, Invalid, NotFound, TooLarge, UnsupportedMediaType
 from appliance.models import PIECES_IDENTITE, Utilisateur
+from appliance.search import matching
 from appliance.serializers import utilisateur_json
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
@@ -50,9 +51,9 @@ def routes(app, ctx):
     def list_utilisateurs():
         query = Utilisateur.select().order_by(Utilisateur.nom, Utilisateur.prenom, Utilisateur.id)
         search = (request.query.getunicode('search') or '').strip()[:100]
-        for word in search.split():
-            query = query.where(Utilisateur.nom.contains(word) | Utilisateur.prenom.contains(word) |
-                                Utilisateur.email.contains(word) | Utilisateur.telephone.contains(word))
+        condition = matching(Utilisateur, search)   # accents and case ignored, by an index (search.py)
+        if condition is not None:
+            query = query.where(condition)
         return paginate(query, lambda rows: [utilisateur_json(u) for u in rows])
 
     @app.post('/api/utilisateurs/', auth=STAFF, body=SCHEMA, status=201, summary='Enregistrer un visiteur')

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from appliance import audit, db
 from appliance.db import writing
+from appliance.groupcommit import GroupCommit
 from appliance.models import Poste
 from appliance.protocol import DISPONIBLE, HORS_LIGNE, OCCUPE
 
@@ -21,6 +22,7 @@ class Presence:
         # poste id -> the address its kiosk last connected from: shown next to the stored
         # ip_address, so that a poste whose address changed (no DHCP reservation) stands out.
         self.kiosk_addresses = {}
+        self._connections = GroupCommit(self._store_connection)   # one commit for kiosks arriving together
 
     def presence(self, poste, now=None):
         """(en_ligne, derniere_connexion) from heartbeats in memory and the stored value."""
@@ -44,9 +46,13 @@ class Presence:
             self._poste_changed(poste)   # the dashboards show the new address
 
     def kiosk_connected(self, poste, ip=None):
-        """The kiosk came (back) online: store the time, lift `hors_ligne`, log it once."""
+        """The kiosk came (back) online: store the time, lift `hors_ligne`, log it once. Kiosks
+        connecting together share one transaction (groupcommit.py)."""
         now = self.now()
         self.last_seen[poste.id] = now
+        self._connections(poste, ip, now)
+
+    def _store_connection(self, poste, ip, now):
         with writing():
             poste = self._reload(poste)
             poste.derniere_connexion = now
