@@ -4,6 +4,7 @@ Requests are counted per route pattern (never per path: ids are not labels) with
 histogram; warnings and closes with how late they were; the rest (postes online, sessions by
 state, backup age) is read when scraped. Nothing here names a visitor.
 """
+import re
 import time
 from collections import defaultdict
 from datetime import datetime
@@ -15,6 +16,7 @@ from appliance import __version__
 from appliance.backup.service import LAST_SUCCESS
 from appliance.models import Session, State
 
+FILTER = re.compile(r":[^>]*>")   # a wildcard's filter in a route rule: <poste_id:re:[0-9]+>
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 LATENESS_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
 
@@ -60,12 +62,14 @@ class Metrics:
         self.lateness[kind].observe(max(0.0, seconds))
 
     def apply(self, callback, route):
+        pattern = FILTER.sub('>', route.rule)   # /api/postes/<poste_id>/, without the id's filter
+
         def wrapper(*args, **kwargs):
             start = time.perf_counter()
             try:
                 return callback(*args, **kwargs)
             finally:
-                self.observe_request(route.method, route.rule, response.status_code,
+                self.observe_request(route.method, pattern, response.status_code,
                                      time.perf_counter() - start)
         return wrapper
 

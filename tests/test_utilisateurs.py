@@ -158,11 +158,13 @@ def test_nullable_fields_accept_null(client, staff_token):
 # -- reading, listing, searching ---------------------------------------------------------------
 
 def test_get_unknown_is_404(client, staff_token):
-    for path in ('/api/utilisateurs/999999/', '/api/utilisateurs/abc/', '/api/utilisateurs/0/',
+    for path in ('/api/utilisateurs/999999/', '/api/utilisateurs/0/',
                  '/api/utilisateurs/99999999999999999999999/'):
         response = client.get(path, token=staff_token)
         assert response.status == 404, path
         assert response.json['detail'] == 'Visiteur introuvable.'
+    response = client.get('/api/utilisateurs/abc/', token=staff_token)   # not an id: no route
+    assert response.status == 404 and response.json['detail']
 
 
 def test_list_is_paginated_and_sorted_by_name(client, staff_token):
