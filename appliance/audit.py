@@ -2,10 +2,13 @@
 
 Entries copy names as text. They never hold a password, a token or a hash. Each entry is also
 published (log_written) for the staff live feed.
+
+The log is a hash chain (appliance/auditchain.py): the entries of a write transaction are inserted
+at its very end, chained to the last committed entry.
 """
 import json
 
-from appliance import events
+from appliance import auditchain, db, events
 from appliance.db import writing
 from appliance.clock import iso
 from appliance.models import Log
@@ -18,6 +21,9 @@ ACTIONS = (
     'connexion_poste', 'deconnexion_poste', 'creation_compte', 'modification_compte',
     'suppression_compte', 'sauvegarde', 'restauration', 'purge', 'modification_bibliotheque',
     'fusion_utilisateurs',
+    # Privacy and legal requests (docs/rgpd.md).
+    'anonymisation_utilisateur', 'export_donnees', 'requisition', 'modification_charte',
+    'acceptation_charte', 'verification_journal',
 )
 
 
@@ -31,7 +37,7 @@ def record(action, *, now, operateur='', utilisateur=None, session=None, poste=N
         utilisateur = session.utilisateur
     if poste is None and session is not None and session.poste_id:
         poste = session.poste
-    entry = Log.create(
+    fields = dict(
         action=action,
         operateur=operateur or '',
         utilisateur=utilisateur.id if utilisateur else None,
@@ -44,8 +50,21 @@ def record(action, *, now, operateur='', utilisateur=None, session=None, poste=N
         ip_address=ip,
         created_at=now,
     )
-    events.publish(events.LOG_WRITTEN, log=to_json(entry))
-    return entry
+    if not db.in_transaction():
+        with writing():
+            return record(action, now=now, operateur=operateur, utilisateur=utilisateur,
+                          session=session, poste=poste, details=details, metadata=metadata, ip=ip)
+    scratch = db.scratch()
+    if scratch.get('audit') is None:
+        scratch['audit'] = []
+        db.before_commit(lambda: _append(scratch.pop('audit')))
+    scratch['audit'].append(fields)
+
+
+def _append(pending):
+    """Last in the transaction: chain its entries and tell the staff feed."""
+    for entry in auditchain.append(pending):
+        events.publish(events.LOG_WRITTEN, log=to_json(entry))
 
 
 def to_json(entry):
@@ -66,14 +85,25 @@ def to_json(entry):
 
 
 def purge(before, *, now):
-    """Delete entries older than `before`, in batches, and record one `purge` entry with the count."""
+    """Delete entries older than `before`, in batches, and record one `purge` entry with the count.
+
+    Only a run of the oldest entries goes (up to the first entry, in the chain's order, that is
+    not older than `before`), and the `empreinte` of the last one deleted becomes the chain's
+    anchor: what is kept still verifies (appliance/auditchain.py)."""
     total = 0
+    with db.database.connection_context():
+        kept = Log.select(Log.id).where(Log.created_at >= before).order_by(Log.id).limit(1).scalar()
+        if kept is None:   # every entry is old: those written from now on are kept
+            kept = (Log.select(Log.id).order_by(Log.id.desc()).limit(1).scalar() or 0) + 1
     while True:
         with writing():
-            ids = [e.id for e in Log.select(Log.id).where(Log.created_at < before).limit(5000)]
-            if not ids:
+            auditchain.lock()
+            rows = list(Log.select(Log.id, Log.empreinte).where(Log.id < kept).order_by(Log.id)
+                        .limit(5000).tuples())
+            if not rows:
                 break
-            total += Log.delete().where(Log.id.in_(ids)).execute()
+            total += Log.delete().where(Log.id <= rows[-1][0]).execute()
+            auditchain.set_anchor(rows[-1][1])
     with writing():
         record('purge', now=now, operateur='système',
                details=f'{total} entrée(s) du journal antérieure(s) au {before:%d/%m/%Y} supprimée(s).',

@@ -38,6 +38,7 @@ class Type:
     HEARTBEAT = 'heartbeat'
     VALIDATE_CODE = 'validate_code'
     END_SESSION = 'end_session'
+    ACCEPT_CHARTER = 'accept_charter'      # {"code", "version"}: the visitor accepted the charter
 
 
 class Action:
@@ -49,6 +50,7 @@ class Action:
     WARNING = 'warning'
     CLOSE_SESSION = 'close_session'
     ERROR = 'error'
+    CHARTER_REQUIRED = 'charter_required'  # {"charte": {"version", "texte"}}: to accept first
 
 
 class Close:

@@ -12,6 +12,7 @@ messages.
   visitors.py   visitors and their photos
   duplicates.py visitors registered twice: finding them, merging two records
   library.py    the library's name and kiosk home page (admin settings)
+  privacy.py    retention, erasure and access, requisitions, the charter, minors
   moves.py      what they share: reading rows again, ending a session, "poste/session changed"
 with room.py (every poste and its running session, kept in memory) and stats.py (usage
 statistics, aggregated SQL without personal data).
@@ -23,11 +24,12 @@ from appliance.desk.library import Library
 from appliance.desk.moves import Moves
 from appliance.desk.postes import Postes
 from appliance.desk.presence import Presence
+from appliance.desk.privacy import Privacy
 from appliance.desk.sessions import Sessions
 from appliance.desk.visitors import Visitors
 
 
-class Desk(Postes, Sessions, Presence, Visitors, Duplicates, Library, Moves):
+class Desk(Postes, Sessions, Presence, Visitors, Duplicates, Library, Moves, Privacy):
     """The one facade. Its parts share `config`, `clock` and `room` (set up by Moves)."""
 
     def statistics(self, date_min, date_max):

@@ -10,6 +10,7 @@ import gevent
 
 from appliance import db, events
 from appliance.clock import iso
+from appliance.desk.privacy import CharterRequired
 from appliance.errors import AppError
 from appliance.models import Session
 from appliance.protocol import Action, Close, Reason, Type, normalise_code
@@ -154,6 +155,8 @@ class KioskEndpoint:
                 return
             try:
                 self.desk.validate_code(code, poste, source_ip=source)  # success arrives as a fact
+            except CharterRequired as required:
+                socket.send({'action': Action.CHARTER_REQUIRED, 'charte': required.to_json(), 'code': code})
             except AppError as exc:
                 reply = {'action': Action.CODE_INVALID, 'detail': exc.detail}
                 if exc.status == 429:
@@ -164,8 +167,27 @@ class KioskEndpoint:
                 self.desk.end_by_visitor(poste, ip=source)  # close_session arrives as a fact
             except AppError as exc:
                 socket.send({'action': Action.CLOSE_SESSION, 'raison': Reason.NO_SESSION, 'detail': exc.detail})
+        elif kind == Type.ACCEPT_CHARTER:
+            self._accept_charter(socket, poste, message, source)
         else:
             socket.send({'action': Action.ERROR, 'detail': f'Type de message inconnu : {kind[:40]}.'})
+
+    def _accept_charter(self, socket, poste, message, source):
+        """{"type": "accept_charter", "code", "version"}: the visitor accepted the charter shown
+        by charter_required; the session then starts (session_started arrives as a fact)."""
+        code, version = message.get('code'), message.get('version')
+        if not isinstance(code, str) or not code.strip() or isinstance(version, bool) or not isinstance(version, int):
+            socket.send({'action': Action.ERROR, 'detail': 'accept_charter attend "code" et "version" (entier).'})
+            return
+        try:
+            self.desk.validate_code(code, poste, source_ip=source, charte_version=version)
+        except CharterRequired as required:   # cannot happen with a version, but stay safe
+            socket.send({'action': Action.CHARTER_REQUIRED, 'charte': required.to_json(), 'code': code})
+        except AppError as exc:
+            reply = {'action': Action.CODE_INVALID, 'detail': exc.detail}
+            if exc.status == 429:
+                reply['retry_after'] = exc.retry_after
+            socket.send(reply)
 
     def _heartbeat(self, socket, poste, running, message):
         self.desk.kiosk_seen(poste)
