@@ -242,7 +242,7 @@ class Privacy:
         with writing():
             charte = self.current_charter()
             if charte is None or version != charte.version:
-                raise Conflict('La charte a changé : lisez et acceptez sa nouvelle version.')
+                raise Conflict('La charte a changé : lisez et acceptez sa nouvelle version.', body={'valid': False})
             visitor = Utilisateur.get_by_id(session.utilisateur_id)
             Utilisateur.update(charte_version=version).where(Utilisateur.id == visitor.id).execute()
             visitor.charte_version = version
