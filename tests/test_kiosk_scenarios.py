@@ -21,8 +21,10 @@ START_MONOTONIC_MS = 100_000
 START_WALL_MS = 1_800_000_000_000
 INPUTS = {'connect', 'disconnect', 'server', 'type_code', 'end_session', 'dismiss_notice', 'wait',
           'resume', 'observe'}
+INPUTS |= {'accept_charter', 'decline_charter'}
 OBSERVED = {'locked', 'code', 'remaining', 'countdown', 'feedback', 'notice', 'link',
             'can_enter_code', 'waiting_answer', 'library', 'home_page'}
+OBSERVED |= {'charter'}
 PYTHON = 'Tk kiosk (appliance/kiosk/state.py)'
 WEB = 'web kiosk (static/kiosk/state.js in Chromium)'
 
@@ -83,6 +85,10 @@ def play_python(steps):
             effects = kiosk.end_session()
         elif 'dismiss_notice' in step:
             kiosk.dismiss_notice()
+        elif 'accept_charter' in step:
+            effects = kiosk.accept_charter()
+        elif 'decline_charter' in step:
+            effects = kiosk.decline_charter()
         elif 'wait' in step:
             ms = round(step['wait'] * 1000)
             clock.monotonic_ms += ms
@@ -98,7 +104,7 @@ def play_python(steps):
                 'countdown': format_remaining(kiosk.remaining()), 'feedback': list(kiosk.feedback),
                 'notice': kiosk.notice, 'link': kiosk.link_text, 'can_enter_code': kiosk.can_enter_code,
                 'waiting_answer': kiosk.waiting_answer, 'library': kiosk.library_name,
-                'home_page': kiosk.home_page,
+                'home_page': kiosk.home_page, 'charter': kiosk.charter,
             },
         })
     return records

@@ -39,6 +39,7 @@ export const Type = Object.freeze({
   HEARTBEAT: 'heartbeat',
   VALIDATE_CODE: 'validate_code',
   END_SESSION: 'end_session',
+  ACCEPT_CHARTER: 'accept_charter',
 });
 
 /** Server → kiosk: the `action` of each message. */
@@ -50,6 +51,7 @@ export const Action = Object.freeze({
   WARNING: 'warning',
   CLOSE_SESSION: 'close_session',
   ERROR: 'error',
+  CHARTER_REQUIRED: 'charter_required',
 });
 
 /** WebSocket close codes the server sends. */

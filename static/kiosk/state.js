@@ -4,13 +4,14 @@
  * effect: the scenario table tests/kiosk_scenarios.json drives both, so change them together.
  *
  * Inputs: what the server says (handleMessage), what the link does (connected, disconnected), what
- * the visitor does (submitCode, endSession), and time passing (tick, called a few times a second).
+ * the visitor does (submitCode, endSession, acceptCharter, declineCharter), and time passing (tick, called a few times a second).
  * Each input returns the effects it asks for, as arrays for main.js to carry out:
  *   [SEND, message]          send a JSON message to the server
  *   [SAVE, code, deadline]   keep the session in localStorage (deadline: wall-clock epoch ms)
  *   [FORGET]                 drop the kept session
  *   [END_COMMAND]            end-of-session clean-up (the page empties its frame)
- * The page reads the rest from properties: locked, remaining(), feedback, linkText, notice...
+ * The page reads the rest from properties: locked, remaining(), feedback, linkText, notice,
+ * charter (the charter to accept before the session starts, or null)...
  *
  * The server's clock is the authority: every figure it sends replaces ours. Between figures, and
  * while disconnected, the countdown runs on the monotonic clock and locks at zero by itself.
@@ -28,6 +29,7 @@ const HEARTBEAT_MS = 5000;
 const ANSWER_TIMEOUT_MS = 10_000;   // no answer to a code after this long: say so, let them retry
 const MESSAGE_MS = 30_000;          // feedback on the lock screen goes back to the invitation
 const NOTICE_MS = 30_000;           // a warning shown during the session hides itself after this
+const CHARTER_MS = 120_000;         // a charter left unanswered goes: the next visitor must not accept it
 
 /** 'MM:SS' under an hour, 'H:MM:SS' from an hour up. */
 export function formatRemaining(seconds) {
@@ -46,6 +48,8 @@ export class KioskState {
   #feedback = null;       // {text, error, until}
   #noticeUntil = 0;
   #nextHeartbeat = 0;
+  #charterCode = null;    // the code the charter shown is for
+  #charterUntil = 0;
 
   /** `clock` has monotonic() (for the countdown) and time() (wall clock, for localStorage). */
   constructor(clock) {
@@ -57,6 +61,7 @@ export class KioskState {
     this.notice = null;         // a warning shown prominently during the session
     this.libraryName = null;    // the library's name and home page, as the server last said
     this.homePage = null;       // (null: not said; the page's own settings apply)
+    this.charter = null;        // {version, texte} to accept before the session starts
   }
 
   // ---- what the screen shows
@@ -76,7 +81,8 @@ export class KioskState {
   }
 
   get canEnterCode() {
-    return this.locked && this.link === 'up' && !this.#pending && this.statut !== MAINTENANCE;
+    return this.locked && this.link === 'up' && !this.#pending && this.statut !== MAINTENANCE &&
+           this.charter === null;
   }
 
   /** {text, error} for the line under the code entry. */
@@ -121,6 +127,7 @@ export class KioskState {
     this.link = 'down';
     this.closeCode = closeCode;
     this.#pending = null;     // its answer will not come on a new connection
+    this.#dropCharter();      // the code is typed again once the link is back
     return [];
   }
 
@@ -144,6 +151,23 @@ export class KioskState {
     return effects.concat(this.#lock(T.endedText(Reason.BY_VISITOR)));
   }
 
+  /** The visitor accepts the charter shown: the code goes again, with the version accepted. */
+  acceptCharter() {
+    if (this.charter === null || this.link !== 'up') return [];
+    const code = this.#charterCode;
+    const version = this.charter.version;
+    this.#dropCharter();
+    this.#pending = {code, at: this.clock.monotonic()};
+    return [[SEND, {type: Type.ACCEPT_CHARTER, code, version}]];
+  }
+
+  declineCharter() {
+    if (this.charter === null) return [];
+    this.#dropCharter();
+    this.#say(T.CHARTER_DECLINED, false);
+    return [];
+  }
+
   dismissNotice() {
     this.notice = null;
   }
@@ -160,6 +184,10 @@ export class KioskState {
     }
     if (this.#feedback && now >= this.#feedback.until) this.#feedback = null;
     if (this.notice && now >= this.#noticeUntil) this.notice = null;
+    if (this.charter !== null && now >= this.#charterUntil) {
+      this.#dropCharter();
+      this.#say(T.CHARTER_TIMEOUT, false);
+    }
     if (this.link === 'up' && now >= this.#nextHeartbeat) {
       this.#nextHeartbeat = now + HEARTBEAT_MS;
       effects.push([SEND, this.#heartbeat()]);
@@ -177,6 +205,7 @@ export class KioskState {
       case Action.ADD_TIME: return this.#onAddTime(msg);
       case Action.WARNING: return this.#onWarning(msg);
       case Action.CLOSE_SESSION: return this.#onCloseSession(msg);
+      case Action.CHARTER_REQUIRED: return this.#onCharterRequired(msg);
       default: return [];
     }
   }
@@ -210,6 +239,19 @@ export class KioskState {
     this.#resumeCode = null;
     if (!code || !left) return [];
     return this.#enter(code, left);
+  }
+
+  /** The code is valid, but the visitor must first accept the charter (only an answer to the code
+   * just typed is shown). */
+  #onCharterRequired(msg) {
+    const charter = mapping(msg.charte);
+    const version = charter ? charter.version : null;
+    if (!this.#pending || !this.locked || !Number.isInteger(version)) return [];
+    this.#charterCode = this.#pending.code;
+    this.#pending = null;
+    this.charter = {version, texte: text(charter.texte) || ''};
+    this.#charterUntil = this.clock.monotonic() + CHARTER_MS;
+    return [];
   }
 
   #onCodeInvalid(msg) {
@@ -251,11 +293,17 @@ export class KioskState {
   /** Start or go on with a session that has `left` seconds, by the server's figure. */
   #enter(code, left) {
     if (!code) return [];
+    this.#dropCharter();
     if (this.locked) this.#feedback = null;
     if (code !== this.#endedCode) this.#endedCode = null;
     this.code = code;
     this.#deadline = this.clock.monotonic() + left * 1000;
     return [[SAVE, code, this.clock.time() + left * 1000]];
+  }
+
+  #dropCharter() {
+    this.charter = null;
+    this.#charterCode = null;
   }
 
   #lock(message) {

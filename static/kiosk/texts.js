@@ -18,6 +18,8 @@ const ENDED = Object.freeze({
   [Reason.BY_VISITOR]: 'Session terminée. À bientôt !',
 });
 export const ENDED_OTHER = 'Session terminée.';
+export const CHARTER_DECLINED = "Charte refusée : la session n'est pas ouverte.";
+export const CHARTER_TIMEOUT = 'Charte sans réponse : entrez de nouveau votre code.';
 
 // The page's own (the Tk kiosk has a configuration file and its own countdown window).
 export const NOT_CONFIGURED = "Ce terminal n'est pas configuré : ouvrez /kiosk/#poste=ADRESSE&token=JETON";
