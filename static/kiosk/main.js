@@ -110,7 +110,7 @@ function send(message) {
 
 // ---- drawing
 
-const shown = {mode: null, notice: null, waiting: false};
+const shown = {mode: null, notice: null, waiting: false, charter: null};
 
 function render() {
   const mode = state.locked ? 'lock' : 'session';
@@ -136,6 +136,7 @@ function render() {
       $('code-submit').disabled = !enabled;
       if (enabled) field.focus();
     }
+    if (state.charter !== shown.charter) showCharter(state.charter);
     $('link').textContent = state.linkText || '';
     const time = new Date();
     $('clock').textContent = String(time.getHours()).padStart(2, '0') + ':' +
@@ -157,6 +158,18 @@ function render() {
     $('notice').hidden = !notice;
     $('notice-text').textContent = notice || '';
   }
+}
+
+/** The charter in place of the code entry (null: the code entry again). */
+function showCharter(charter) {
+  shown.charter = charter;
+  $('charter').hidden = !charter;
+  $('code-form').hidden = !!charter;
+  if (!charter) return;
+  $('charter-title').textContent = `Charte d'utilisation des postes publics (version ${charter.version})`;
+  $('charter-text').textContent = charter.texte;
+  $('charter-text').scrollTop = 0;
+  $('charter-accept').focus();
 }
 
 /** The library's name: the server's (sent in sync), else the page's own settings. */
@@ -217,6 +230,8 @@ function start() {
   $('end-yes').addEventListener('click', () => { apply(state.endSession()); render(); });
   $('notice-ok').addEventListener('click', () => { state.dismissNotice(); render(); });
   $('home-button').addEventListener('click', openHome);
+  $('charter-accept').addEventListener('click', () => { apply(state.acceptCharter()); render(); });
+  $('charter-decline').addEventListener('click', () => { apply(state.declineCharter()); render(); });
 
   connect();
   setInterval(() => { apply(state.tick()); render(); }, 200);
