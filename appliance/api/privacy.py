@@ -134,6 +134,17 @@ def routes(app, ctx):
         auditchain.store_result(result, ctx.clock.now())
         return result
 
+    @app.get('/api/rgpd/', auth=ADMIN,
+             summary='Conservation des données : durées, dernière purge, dernière vérification du journal')
+    def privacy_state():
+        config = ctx.config
+        return {'session_retention_days': config.session_retention_days,
+                'visitor_retention_days': config.visitor_retention_days,
+                'log_retention_days': config.log_retention_days,
+                'age_consentement': config.age_consentement,
+                'derniere_purge': desk.last_retention(),
+                'verification_journal': auditchain.last_result()}
+
     @app.get('/api/charte/', auth=STAFF, summary='La charte d’utilisation en vigueur (version 0 : aucune)')
     def get_charter():
         return charter_json(desk.current_charter())

@@ -153,6 +153,14 @@ class Privacy:
                 conflict_target=[State.key], update={State.value: value}).execute()
         return summary
 
+    def last_retention(self):
+        """What the last retention run did (None before the first)."""
+        row = State.get_or_none(State.key == RETENTION_KEY)
+        try:
+            return json.loads(row.value) if row else None
+        except ValueError:
+            return None
+
     # -- requisitions ----------------------------------------------------------------------
 
     def requisition(self, *, motif, debut, fin, poste=None, utilisateur=None, operateur, ip):

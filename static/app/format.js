@@ -170,6 +170,12 @@ export const ACTIONS = {
   purge: 'Purge du journal',
   modification_bibliotheque: 'Réglages de la bibliothèque',
   fusion_utilisateurs: 'Visiteurs fusionnés',
+  anonymisation_utilisateur: 'Visiteur anonymisé',
+  export_donnees: 'Données d’un visiteur exportées',
+  requisition: 'Réquisition',
+  modification_charte: 'Charte modifiée',
+  acceptation_charte: 'Charte acceptée',
+  verification_journal: 'Journal altéré',
 };
 
 /** The first and last instants of a local day (YYYY-MM-DD) as UTC ISO strings, for date filters. */

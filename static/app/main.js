@@ -12,6 +12,8 @@ import * as login from './views/login.js';
 import * as newSession from './views/new-session.js';
 import * as password from './views/password.js';
 import * as postes from './views/postes.js';
+import * as privacy from './views/privacy.js';
+import * as requisition from './views/requisition.js';
 import * as roomView from './views/room.js';
 import * as stats from './views/stats.js';
 import * as visitors from './views/visitors.js';
@@ -25,6 +27,8 @@ const ROUTES = [
   {path: 'postes', label: 'Postes', view: postes, admin: true},
   {path: 'comptes', label: 'Comptes', view: comptes, admin: true},
   {path: 'sauvegardes', label: 'Sauvegardes', view: backups, admin: true},
+  {path: 'requisition', label: 'Réquisition', view: requisition, admin: true},
+  {path: 'vie-privee', label: 'Vie privée', view: privacy, admin: true},
   {path: 'mot-de-passe', label: 'Mon mot de passe', view: password, hiddenInNav: true},
 ];
 const LIVE_TEXT = {
