@@ -47,9 +47,12 @@ def up(migrator, db):
             database = db
             legacy_table_names = False
 
+    # Defaults in the database too: rows written by hand (or by an older program) stay valid.
     migrator.migrate(
-        migrator.add_column('log', 'empreinte', CharField(max_length=64, default='')),
-        migrator.add_column('utilisateur', 'autorisation_parentale', BooleanField(default=False)),
+        migrator.add_column('log', 'empreinte', CharField(max_length=64, default='',
+                                                          constraints=[SQL("DEFAULT ''")])),
+        migrator.add_column('utilisateur', 'autorisation_parentale',
+                            BooleanField(default=False, constraints=[SQL('DEFAULT FALSE')])),
         migrator.add_column('utilisateur', 'charte_version', IntegerField(null=True)),
         migrator.add_column('utilisateur', 'anonymise_le', DateTimeField(null=True)),
     )
