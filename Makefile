@@ -29,6 +29,7 @@ bench: install
 	$(BIN)/python -m bench.rest
 	$(BIN)/python -m bench.kiosks
 	$(BIN)/python -m bench.backup
+	$(BIN)/python -m bench.verify_log
 
 # The kiosk alone, for the public computers: its wheel and websocket-client's, in dist/kiosk/
 # (copy the folder to a USB stick or a share; docs/deployer-10-postes.md).
