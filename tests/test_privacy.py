@@ -483,3 +483,32 @@ def test_fifteen_is_old_enough(client, world, staff_token):
 def test_verify_log_result_is_json(client, world, admin_token):
     body = client.get('/api/logs/verification/', token=admin_token).body
     assert json.loads(body)['ok'] is True
+
+
+# -- the nightly jobs ----------------------------------------------------------------------------
+
+def test_the_nightly_purge_applies_the_retention_and_the_verification_is_scheduled(client, ctx, world, staff_token):
+    import gevent
+
+    from appliance.scheduler import Scheduler
+    scheduler = Scheduler(ctx)
+    assert scheduler.daily_jobs['verify-log'][0] == 4 and scheduler.daily_jobs['purge'][0] == 3
+    with db.database.connection_context():
+        Utilisateur.update(created_at=ctx.clock.now() - timedelta(days=400)).execute()
+        scheduler.purge()
+        assert Utilisateur.get_by_id(world['alice']['id']).nom == 'Anonyme'
+        assert ctx.desk.last_retention()['visiteurs_anonymises'] == 1
+    with db.database.connection_context():
+        entry = Log.select().where(Log.action == 'creation_utilisateur').get()
+    p = '?' if db.is_sqlite() else '%s'
+    sql(f'UPDATE log SET details = {p} WHERE id = {p}', ('Autre.', entry.id))
+    with db.database.connection_context():
+        scheduler.verify_log()
+    deadline = 50
+    while 'verification_journal' not in support.log_actions() and deadline:
+        gevent.sleep(0.05)
+        deadline -= 1
+    with db.database.connection_context():
+        assert auditchain.last_result()['premiere_alteree'] == entry.id
+        broken = Log.select().where(Log.action == 'verification_journal').get()
+    assert f'n° {entry.id}' in broken.details and broken.operateur == 'système'
