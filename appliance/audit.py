@@ -58,13 +58,17 @@ def record(action, *, now, operateur='', utilisateur=None, session=None, poste=N
     if scratch.get('audit') is None:
         scratch['audit'] = []
         db.before_commit(lambda: _append(scratch.pop('audit')))
-    scratch['audit'].append(fields)
+    fact = {}   # filled in by _append: the staff feed hears it in its place among the other facts
+    events.publish_reserved(events.LOG_WRITTEN, fact)
+    scratch['audit'].append((fields, fact))
 
 
 def _append(pending):
-    """Last in the transaction: chain its entries and tell the staff feed."""
-    for entry in auditchain.append(pending):
-        events.publish(events.LOG_WRITTEN, log=to_json(entry))
+    """Last in the transaction: chain its entries and complete their facts."""
+    entries = auditchain.append([fields for fields, _ in pending])
+    for (_, fact), entry in zip(pending, entries):
+        fact['log'] = to_json(entry)
+        events.send_to_others(events.LOG_WRITTEN, fact)
 
 
 def to_json(entry):
@@ -84,8 +88,9 @@ def to_json(entry):
     }
 
 
-def purge(before, *, now):
-    """Delete entries older than `before`, in batches, and record one `purge` entry with the count.
+def purge(before, *, now, retention=None):
+    """Delete entries older than `before`, in batches, and record one `purge` entry with the count
+    (and, given `retention`, what the retention rules did in the same run).
 
     Only a run of the oldest entries goes (up to the first entry, in the chain's order, that is
     not older than `before`), and the `empreinte` of the last one deleted becomes the chain's
@@ -104,8 +109,11 @@ def purge(before, *, now):
                 break
             total += Log.delete().where(Log.id <= rows[-1][0]).execute()
             auditchain.set_anchor(rows[-1][1])
+    details = f'{total} entrée(s) du journal antérieure(s) au {before:%d/%m/%Y} supprimée(s).'
+    metadata = {'supprimees': total, 'avant': iso(before)}
+    if retention is not None:   # what the retention rules did in the same run (desk/privacy.py)
+        details += ' ' + retention['details']
+        metadata.update((key, value) for key, value in retention.items() if key != 'details')
     with writing():
-        record('purge', now=now, operateur='système',
-               details=f'{total} entrée(s) du journal antérieure(s) au {before:%d/%m/%Y} supprimée(s).',
-               metadata={'supprimees': total, 'avant': iso(before)})
+        record('purge', now=now, operateur='système', details=details, metadata=metadata)
     return total

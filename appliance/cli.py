@@ -297,8 +297,9 @@ def cmd_purge(config, args):
     ctx = Context(config)
     with db.database.connection_context():
         now = ctx.clock.now()
-        entries = audit.purge(now - timedelta(days=config.log_retention_days), now=now)
-        done = ctx.desk.apply_retention(operateur='ligne de commande')
+        done = ctx.desk.apply_retention(record=False)
+        entries = audit.purge(now - timedelta(days=config.log_retention_days), now=now,
+                              retention=done)
     print(f'Journal : {entries} entrée(s) supprimée(s). Sessions : {done["sessions_supprimees"]} '
           f'supprimée(s). Visiteurs : {done["visiteurs_anonymises"]} anonymisé(s).')
     return 0

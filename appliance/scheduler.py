@@ -163,15 +163,17 @@ class Scheduler:
                 log.exception('daily job %s failed', name)
 
     def purge(self):
-        """Delete audit entries older than LOG_RETENTION_DAYS; one `purge` entry says how many.
-        Archives older than that go too: they hold the same entries."""
+        """Delete audit entries older than LOG_RETENTION_DAYS, sessions and visitors past their
+        retention (docs/rgpd.md); one `purge` entry says what went. Archives older than
+        LOG_RETENTION_DAYS go too: they hold the same entries."""
         config, now = self.ctx.config, self.ctx.clock.now()
-        count = audit.purge(now - timedelta(days=config.log_retention_days), now=now)
-        log.info('purge: %d audit entries older than %d days deleted', count,
-                 config.log_retention_days)
-        done = self.ctx.desk.apply_retention()   # sessions and visitors (docs/rgpd.md)
+        done = self.ctx.desk.apply_retention(record=False)   # sessions and visitors (docs/rgpd.md)
         log.info('purge: %d session(s) deleted, %d visitor(s) anonymised', done['sessions_supprimees'],
                  done['visiteurs_anonymises'])
+        count = audit.purge(now - timedelta(days=config.log_retention_days), now=now,
+                            retention=done)
+        log.info('purge: %d audit entries older than %d days deleted', count,
+                 config.log_retention_days)
         for folder, deleted in backup_service.prune_everywhere(config, now):
             if deleted:
                 log.info('purge: %d backup archive(s) removed from %s', len(deleted), folder)

@@ -110,8 +110,10 @@ class Privacy:
 
     # -- retention -------------------------------------------------------------------------
 
-    def apply_retention(self, *, operateur='système'):
-        """Delete old sessions and anonymise idle visitors; audit and remember what was done."""
+    def apply_retention(self, *, operateur='système', record=True):
+        """Delete old sessions and anonymise idle visitors; audit and remember what was done.
+        With `record` false, the `purge` entry is left to the caller (the nightly job writes one
+        entry for the log purge and this): the summary carries its `details`."""
         now = self.now()
         cutoff = now - timedelta(days=self.config.session_retention_days)
         ended = fn.COALESCE(Session.fin_session, Session.created_at)
@@ -142,16 +144,16 @@ class Privacy:
                 break
         summary = {'sessions_supprimees': deleted, 'visiteurs_anonymises': anonymised, 'le': iso(now),
                    'sessions_avant': iso(cutoff), 'visiteurs_inactifs_depuis': iso(idle)}
+        details = (f'Conservation : {deleted} session(s) terminée(s) avant le {cutoff:%d/%m/%Y} '
+                   f'supprimée(s), {anonymised} visiteur(s) sans session depuis le {idle:%d/%m/%Y} '
+                   'anonymisé(s).')
         with writing():
-            audit.record('purge', now=now, operateur=operateur,
-                         details=f'Conservation : {deleted} session(s) terminée(s) avant le {cutoff:%d/%m/%Y} '
-                                 f'supprimée(s), {anonymised} visiteur(s) sans session depuis le '
-                                 f'{idle:%d/%m/%Y} anonymisé(s).',
-                         metadata=summary)
+            if record:
+                audit.record('purge', now=now, operateur=operateur, details=details, metadata=summary)
             value = json.dumps(summary)
             State.insert(key=RETENTION_KEY, value=value).on_conflict(
                 conflict_target=[State.key], update={State.value: value}).execute()
-        return summary
+        return {**summary, 'details': details}
 
     def last_retention(self):
         """What the last retention run did (None before the first)."""
