@@ -22,7 +22,8 @@ def check_new_password(password, username):
         raise Invalid({'password': problems}, detail='Mot de passe trop faible.')
 
 
-def create(username, password, *, now, email='', role='staff', is_active=True, operateur='', ip=None):
+def create(username, password, *, now, email='', role='staff', is_active=True, operateur='', ip=None,
+           site=None):
     errors = {}
     if not USERNAME_RE.match(username or ''):
         errors['username'] = ["Nom d'utilisateur invalide : lettres, chiffres et . @ + - _ seulement."]
@@ -36,8 +37,9 @@ def create(username, password, *, now, email='', role='staff', is_active=True, o
     password_hash = hash_password(password)
     with writing():
         compte = Compte.create(username=username, email=email, role=role, is_active=is_active,
-                               password_hash=password_hash, created_at=now)
-        audit.record('creation_compte', now=now, operateur=operateur, ip=ip,
+                               password_hash=password_hash, created_at=now,
+                               **({'site': site} if site is not None else {}))
+        audit.record('creation_compte', now=now, operateur=operateur, ip=ip, site=compte.site_id,
                      details=f'Compte {username} créé (rôle {role}).')
     return compte
 
@@ -53,7 +55,7 @@ def update(compte, changes, *, now, authenticator, data_dir, operateur='', ip=No
         new_hash = hash_password(changes['password'])
     with writing():
         _keep_an_admin(compte, changes)
-        for field in ('email', 'role', 'is_active'):
+        for field in ('email', 'role', 'is_active', 'site'):
             if field in changes:
                 setattr(compte, field, changes[field])
         if new_hash:

@@ -20,23 +20,32 @@ ACTIONS = (
     'demarrage_session', 'echec_code', 'ajout_temps', 'avertissement', 'fermeture', 'expiration',
     'connexion_poste', 'deconnexion_poste', 'creation_compte', 'modification_compte',
     'suppression_compte', 'sauvegarde', 'restauration', 'purge', 'modification_bibliotheque',
-    'fusion_utilisateurs',
+    'fusion_utilisateurs', 'creation_site', 'modification_site', 'suppression_site',
     # Privacy and legal requests (docs/rgpd.md).
     'anonymisation_utilisateur', 'export_donnees', 'requisition', 'modification_charte',
     'acceptation_charte', 'verification_journal',
 )
+ACTIONS += ('message_poste', 'commande_poste', 'pause_session', 'reprise_session', 'demande_temps')
+# The library's policy (desk/policy.py).
+ACTIONS += ('modification_horaires', 'modification_categorie', 'depassement_quota', 'generation_code_invite',
+            'annonce_fermeture')
 
 
 def record(action, *, now, operateur='', utilisateur=None, session=None, poste=None, details='',
-           metadata=None, ip=None):
-    """Write one entry. `operateur` is a Compte, a username or ''; the others are model rows."""
+           metadata=None, ip=None, site=None):
+    """Write one entry. `operateur` is a Compte, a username or ''; the others are model rows.
+    `site` (an id) when given, else the site of the session, of the poste, or of the staff member."""
     assert action in ACTIONS, action
-    if hasattr(operateur, 'username'):
-        operateur = operateur.username
+    compte = operateur if hasattr(operateur, 'username') else None
+    if compte is not None:
+        operateur = compte.username
     if utilisateur is None and session is not None and session.utilisateur_id:
         utilisateur = session.utilisateur
     if poste is None and session is not None and session.poste_id:
         poste = session.poste
+    if site is None:
+        site = next((row.site_id for row in (session, poste, compte)
+                     if getattr(row, 'site_id', None) is not None), None)
     fields = dict(
         action=action,
         operateur=operateur or '',
@@ -49,11 +58,12 @@ def record(action, *, now, operateur='', utilisateur=None, session=None, poste=N
         metadata=json.dumps(metadata or {}, ensure_ascii=False, sort_keys=True),
         ip_address=ip,
         created_at=now,
+        site=site,
     )
     if not db.in_transaction():
         with writing():
             return record(action, now=now, operateur=operateur, utilisateur=utilisateur,
-                          session=session, poste=poste, details=details, metadata=metadata, ip=ip)
+                          session=session, poste=poste, details=details, metadata=metadata, ip=ip, site=site)
     scratch = db.scratch()
     if scratch.get('audit') is None:
         scratch['audit'] = []
@@ -85,6 +95,7 @@ def to_json(entry):
         'metadata': entry.metadata_dict,
         'ip_address': entry.ip_address,
         'created_at': iso(entry.created_at),
+        'site': entry.site,
     }
 
 

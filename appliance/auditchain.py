@@ -33,7 +33,7 @@ SLICE_SECONDS = 0.005  # hashing time after which the event loop gets its turn
 
 # The content of an entry, in the order it is serialised (the id included: entries cannot be swapped).
 CONTENT = ('id', 'action', 'operateur', 'utilisateur', 'utilisateur_nom', 'session', 'poste',
-           'poste_nom', 'details', 'metadata', 'ip_address', 'created_at')
+           'poste_nom', 'details', 'metadata', 'ip_address', 'site', 'created_at')
 CONTENT_FIELDS = [getattr(Log, name) for name in CONTENT]
 
 

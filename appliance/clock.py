@@ -87,6 +87,31 @@ def next_moment(fin_prevue, thresholds, done):
     return min(moments + [fin_prevue])
 
 
+# -- the pause: the deadline stands still ------------------------------------------------------
+# While a session is paused, `fin_prevue` keeps the deadline as it was when the pause began, and
+# `pause_debut` says when: the time left is read at `pause_debut`, so it does not move. Resuming
+# pushes the deadline by the length of the pause.
+
+def paused_remaining(fin_prevue, pause_debut):
+    """Whole seconds left of a paused session: frozen at the moment the pause began."""
+    return remaining_seconds(fin_prevue, pause_debut)
+
+
+def resumed_deadline(fin_prevue, pause_debut, now):
+    """The deadline after a pause from `pause_debut` to `now`."""
+    return fin_prevue + max(timedelta(0), now - pause_debut)
+
+
+def pause_seconds(pause_debut, now):
+    """Whole seconds a pause has lasted (for `duree_pauses`)."""
+    return max(0, int((now - pause_debut).total_seconds()))
+
+
+def pause_deadline(pause_debut, pause_max):
+    """When an abandoned pause ends the session (PAUSE_MAX seconds after it began)."""
+    return pause_debut + timedelta(seconds=pause_max)
+
+
 def warning_message(seconds):
     minutes = max(1, round(seconds / 60))
     if seconds < 60:

@@ -72,6 +72,12 @@ class Config:
     session_retention_days: int = 365
     visitor_retention_days: int = 365
     age_consentement: int = 15
+    # Live control of the postes (docs/configuration.md).
+    pause_max: int = 900
+    extension_auto: bool = True
+    inactivity_timeout: int = 0
+    wol_address: tuple = ('255.255.255.255', 9)
+    time_zone: str = 'UTC'
 
     @property
     def tls(self):
@@ -123,6 +129,11 @@ class Config:
             session_retention_days=get.int('SESSION_RETENTION_DAYS', 365, minimum=1),
             visitor_retention_days=get.int('VISITOR_RETENTION_DAYS', 365, minimum=1),
             age_consentement=get.int('AGE_CONSENTEMENT', 15, minimum=0),
+            pause_max=get.int('PAUSE_MAX', 900, minimum=1),
+            extension_auto=get.bool('EXTENSION_AUTO', True),
+            inactivity_timeout=_inactivity_timeout(get),
+            wol_address=_wol_address(get),
+            time_zone=_time_zone(get),
         )
 
 
@@ -248,3 +259,31 @@ def _stored_secret_key(data_dir):
     with os.fdopen(fd, 'w', encoding='ascii') as f:
         f.write(key + '\n')
     return key
+
+
+def _inactivity_timeout(get):
+    """INACTIVITY_TIMEOUT: seconds, 0 (off). Kiosks warn a minute before (half the time when it
+    is shorter than two minutes)."""
+    return get.int('INACTIVITY_TIMEOUT', 0)
+
+
+def _wol_address(get):
+    """WOL_ADDRESS `host:port` (default 255.255.255.255:9) as (host, port)."""
+    raw = get.str('WOL_ADDRESS', '255.255.255.255:9')
+    host, _, port = raw.rpartition(':')
+    host = host.strip('[]')
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ConfigError(f'WOL_ADDRESS: expected an IP address and a port (255.255.255.255:9), '
+                          f'got {raw!r}') from None
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f'WOL_ADDRESS: expected a port number after the address, got {raw!r}')
+    return host, int(port)
+def _time_zone(get):
+    """TIME_ZONE: the library's local time for hours, quotas and statistics (default: the system's)."""
+    from appliance.hours import system_zone_name, zone_or_none
+    name = get.str('TIME_ZONE', '') or system_zone_name()
+    if zone_or_none(name) is None:
+        raise ConfigError(f'TIME_ZONE: unknown time zone {name!r} (e.g. Europe/Paris)')
+    return name

@@ -26,6 +26,15 @@ WARNING_DUE = 'warning_due'                  # {poste_id, seuil, temps_restant, 
 SESSION_ENDED = 'session_ended'              # {poste_id, session_id, raison}
 LIBRARY_CHANGED = 'library_changed'          # {nom, page_accueil}: every kiosk hears it
 LOGIN_CHANGED = 'login_changed'              # {compte_id}: forget what is remembered of its logins
+POSTE_MESSAGE = 'poste_message'              # {poste_id, message, de}
+POSTE_COMMAND = 'poste_command'              # {poste_id, commande}
+SESSION_PAUSED = 'session_paused'            # {poste_id, temps_restant, pause_max}
+SESSION_RESUMED = 'session_resumed'          # {poste_id, temps_restant}
+TIME_REQUESTED = 'time_requested'            # {poste_id, seconds}: waits for staff
+TIME_REFUSED = 'time_refused'                # {poste_id, motif}
+DEMANDE_CHANGED = 'demande_changed'          # {demande: JSON}
+HOURS_CHANGED = 'hours_changed'              # {}: the opening hours changed (read them again)
+CLOSING_DUE = 'closing_due'                  # {fermeture, secondes, message}: every kiosk hears it
 # Never published by the desk: the relay lost facts (its link to the database dropped) and says,
 # once it is back, that anything kept in memory must be read again.
 RESYNC = 'resync'                            # {}

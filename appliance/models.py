@@ -77,6 +77,7 @@ class Utilisateur(BaseModel):
     autorisation_parentale = BooleanField(default=False)   # a minor's parents agreed
     charte_version = IntegerField(null=True)   # the last version of the charter accepted
     anonymise_le = DateTimeField(null=True)    # when the record was emptied (erasure, retention)
+    categorie = IntegerField(null=True)   # a Categorie id (no foreign key: see Categorie); null = the default
 
     @property
     def nom_complet(self):
@@ -112,6 +113,10 @@ class Session(BaseModel):
     notes = TextField(default='')
     avertissements = CharField(max_length=200, default='')  # thresholds done, "600,300"
     created_at = DateTimeField(default=utcnow)
+    pause_debut = DateTimeField(null=True)    # while suspendue: when the pause began
+    duree_pauses = IntegerField(default=0)    # seconds paused so far (not active time)
+    invite = BooleanField(default=False)            # a guest pass: no visitor
+    limite_fermeture = BooleanField(default=False)  # its deadline was capped at the library's closing
 
     class Meta:
         table_name = 'poste_session'
@@ -160,6 +165,86 @@ class State(BaseModel):
     value = TextField(default='')
 
 
+class DemandeTemps(BaseModel):
+    """A visitor's request for more time, asked from the kiosk (pending until staff settle it,
+    or granted at once)."""
+    session = ForeignKeyField(Session, backref='demandes', on_delete='CASCADE')
+    poste = ForeignKeyField(Poste, null=True, on_delete='SET NULL')
+    seconds = IntegerField()
+    statut = CharField(max_length=20, default='en_attente', index=True)
+    motif = CharField(max_length=500, default='')
+    operateur = CharField(max_length=150, default='')
+    created_at = DateTimeField(default=utcnow)
+    traitee_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = 'demande_temps'
+
+
+ALL_MODELS = [Compte, AuthSession, Utilisateur, Poste, Session, Log, State]
+
+
+# -- sites (several branches on one database) -----------------------------------------------------
+
+_default_site = {}   # database object -> id of its default site
+
+
+class Site(BaseModel):
+    """A branch of the library network. The oldest site (made by migration 0002) is the default
+    one: postes, staff accounts and sessions made without a site belong to it; it cannot be deleted."""
+    nom = CharField(max_length=100, unique=True)
+    adresse = TextField(default='')
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+
+def default_site_id():
+    """The id of the default site (the oldest), read once per bound database."""
+    key = id(database.obj)
+    if key not in _default_site:
+        found = Site.select(Site.id).order_by(Site.id).first()
+        if found is None:
+            return None
+        _default_site[key] = found.id
+    return _default_site[key]
+
+
+for _model in (Poste, Compte, Session):
+    _model._meta.add_field('site', ForeignKeyField(Site, null=True, default=default_site_id,
+                                                   on_delete='RESTRICT'))
+# The audit log names the site by id only, like everything else it names (entries outlive rows);
+# null for what concerns the whole network (backups, purges).
+Log._meta.add_field('site', IntegerField(null=True, index=True))
+
+ALL_MODELS.append(Site)
+
+
+def forget_default_site():
+    """Read the default site again at its next use (after a restore replaced the sites)."""
+    _default_site.clear()
+
+
+ALL_MODELS.append(DemandeTemps)
+
+
+class Categorie(BaseModel):
+    """A kind of visitor with its time allowances (docs/horaires.md). A visitor names it by a plain
+    id (Utilisateur.categorie), not a foreign key, so that tables load in any order and deleting a
+    category simply sends its visitors back to the default one."""
+    nom = CharField(max_length=100, unique=True)
+    quota_jour = IntegerField(null=True)        # seconds of active time per local day, null = unlimited
+    quota_semaine = IntegerField(null=True)     # per local week (from Monday)
+    duree_max_session = IntegerField(null=True)
+    age_min = IntegerField(null=True)
+    age_max = IntegerField(null=True)
+    par_defaut = BooleanField(default=False)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+
+ALL_MODELS.append(Categorie)
+
+
 class Charte(BaseModel):
     """The charter (terms of use) visitors accept at the kiosk: one row per version, the
     highest is current."""
@@ -169,5 +254,4 @@ class Charte(BaseModel):
     created_at = DateTimeField(default=utcnow)
 
 
-ALL_MODELS = [Compte, AuthSession, Utilisateur, Poste, Session, Log, State]
 ALL_MODELS.append(Charte)

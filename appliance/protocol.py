@@ -29,6 +29,9 @@ class Reason:
     # Only in a close_session answering a kiosk that believed in a session the server lacks.
     NO_SESSION = 'aucune_session'
     UNKNOWN_SESSION = 'session_inconnue'
+    PAUSE_EXPIRED = 'pause_expiree'          # a pause longer than PAUSE_MAX
+    INACTIVITY = 'inactivite'                # the kiosk saw no input for INACTIVITY_TIMEOUT
+    LIBRARY_CLOSING = 'fermeture_bibliotheque'   # the library closed (opening hours)
 
 
 # -- the kiosk WebSocket ------------------------------------------------------------------------
@@ -39,6 +42,9 @@ class Type:
     VALIDATE_CODE = 'validate_code'
     END_SESSION = 'end_session'
     ACCEPT_CHARTER = 'accept_charter'      # {"code", "version"}: the visitor accepted the charter
+    PAUSE = 'pause'                          # the visitor steps away: the time stops
+    RESUME = 'resume'                        # {code}: the visitor is back, with their own code
+    REQUEST_TIME = 'request_time'            # {seconds}: the visitor asks for more time
 
 
 class Action:
@@ -51,6 +57,13 @@ class Action:
     CLOSE_SESSION = 'close_session'
     ERROR = 'error'
     CHARTER_REQUIRED = 'charter_required'  # {"charte": {"version", "texte"}}: to accept first
+    MESSAGE = 'message'                      # {message, de}: a message from the desk
+    COMMAND = 'command'                      # {commande}: lock, log off, restart, shut down
+    PAUSED = 'paused'                        # {temps_restant}
+    RESUMED = 'resumed'                      # {temps_restant}
+    REQUEST_PENDING = 'request_pending'      # {seconds}: the request waits for staff
+    REQUEST_REFUSED = 'request_refused'      # {motif}
+    CLOSING = 'closing'          # the library closes soon: {fermeture, temps_restant, message}
 
 
 class Close:
@@ -71,6 +84,20 @@ class StaffEvent:
     SESSION = 'session'
     LOG = 'log'
     ERROR = 'error'
+    DEMANDE = 'demande'                      # {demande}: a time request, pending or settled
+
+
+# -- live control of the postes ----------------------------------------------------------------
+
+LOCK, LOG_OFF, RESTART, SHUT_DOWN, WAKE = 'verrouiller', 'deconnecter', 'redemarrer', 'eteindre', 'reveiller'
+KIOSK_COMMANDS = (LOCK, LOG_OFF, RESTART, SHUT_DOWN)   # carried out by the kiosk
+COMMANDES = KIOSK_COMMANDS + (WAKE,)                  # WAKE: a Wake-on-LAN packet from the server
+FORCED_COMMANDS = (RESTART, SHUT_DOWN)                # refused while a session runs, unless forced
+DEMANDE_EN_ATTENTE, DEMANDE_ACCEPTEE, DEMANDE_REFUSEE, DEMANDE_CLOSE = (
+    'en_attente', 'acceptee', 'refusee', 'close')
+DEMANDE_STATUTS = (DEMANDE_EN_ATTENTE, DEMANDE_ACCEPTEE, DEMANDE_REFUSEE, DEMANDE_CLOSE)
+MIN_REQUEST, MAX_REQUEST = 60, 3600                   # seconds a kiosk may ask for
+INACTIVITY_WARNING = 60                               # seconds of warning before the inactivity end
 
 
 # -- access codes -----------------------------------------------------------------------------

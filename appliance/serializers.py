@@ -2,7 +2,7 @@
 
 Field names follow the seed's original implementation so its clients keep working.
 """
-from appliance.clock import iso, remaining_seconds
+from appliance.clock import iso, paused_remaining, remaining_seconds
 
 
 def temps_restant(session, now):
@@ -11,6 +11,8 @@ def temps_restant(session, now):
         return remaining_seconds(session.fin_prevue, now)
     if session.statut == 'en_attente':
         return session.duree_initiale + session.temps_ajoute
+    if session.statut == 'suspendue' and session.fin_prevue is not None and session.pause_debut is not None:
+        return paused_remaining(session.fin_prevue, session.pause_debut)   # frozen while paused
     return 0
 
 
@@ -28,6 +30,7 @@ def utilisateur_json(u):
         'created_at': iso(u.created_at), 'updated_at': iso(u.updated_at),
         'autorisation_parentale': u.autorisation_parentale, 'charte_version': u.charte_version,
         'anonymise_le': iso(u.anonymise_le),
+        'categorie': u.categorie,
     }
 
 
@@ -52,6 +55,10 @@ def session_json(session, now):
         'operateur': session.operateur,
         'notes': session.notes,
         'created_at': iso(session.created_at),
+        'site': session.site_id,
+        'pause_debut': iso(session.pause_debut),
+        'invite': bool(session.invite),
+        'limite_fermeture': bool(session.limite_fermeture),
     }
 
 
@@ -73,6 +80,7 @@ def active_session_summary(session, now):
         'code_acces': session.code_acces,
         'temps_restant': temps_restant(session, now),
         'utilisateur_nom': session.utilisateur.nom_complet if session.utilisateur_id else None,
+        'statut': session.statut,   # `suspendue` while paused
     }
 
 
@@ -87,6 +95,7 @@ def poste_fields(poste):
         'emplacement': poste.emplacement,
         'created_at': iso(poste.created_at),
         'updated_at': iso(poste.updated_at),
+        'site': poste.site_id,
     }
 
 

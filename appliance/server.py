@@ -163,6 +163,7 @@ def serve(config, host='0.0.0.0', port=8000, tls_context=None):
     made by the caller before it touches anything (made here when it did not)."""
     if config.tls and tls_context is None:
         tls_context = transport.tls_context(config.tls_cert, config.tls_key)
+    use_library_time(config)
     ctx = prepare(config)
     if not config.is_sqlite:
         start_relay(ctx)   # before anything keeps state: from now on no fact is missed
@@ -218,3 +219,11 @@ def serve(config, host='0.0.0.0', port=8000, tls_context=None):
     print(f'Poste Public : {scheme}://{host}:{server.server_port}/', flush=True)
     stopped.wait()
     return 0
+
+
+def use_library_time(config):
+    """The process's local time is the library's (TIME_ZONE): statistics fold hours into its days
+    (desk/stats.py reads local time through the standard library), like hours and quotas."""
+    import time
+    os.environ['TZ'] = config.time_zone
+    time.tzset()

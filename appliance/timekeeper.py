@@ -17,9 +17,9 @@ import gevent
 from gevent.event import Event
 
 from appliance import db, events
-from appliance.clock import next_moment, parse_iso
+from appliance.clock import next_moment, parse_iso, pause_deadline
 from appliance.models import Session
-from appliance.protocol import ACTIVE
+from appliance.protocol import ACTIVE, SUSPENDUE
 
 log = logging.getLogger(__name__)
 MAX_SLEEP = 1.0  # also bounds how late a missed wake-up could be
@@ -36,11 +36,15 @@ class Timekeeper:
         self.wake = Event()
         self.greenlet = None
         self.outage = False   # the database was out of reach at the last tick (said once)
+        self.closing = None   # the library's next closing (naive UTC), and when to announce it
+        self.notice_at = None
 
     def start(self):
         self._load_all()
         events.subscribe(self._on_event, events.SESSION_CHANGED)
         events.subscribe(self._on_resync, events.RESYNC)
+        events.subscribe(self._on_hours, events.HOURS_CHANGED)
+        self._plan_closing()
         self.greenlet = gevent.spawn(self._run)
 
     def _load_all(self):
@@ -48,15 +52,18 @@ class Timekeeper:
         relay missed facts from other processes)."""
         moments = {}
         with db.database.connection_context():
-            for session in Session.select().where(Session.statut == ACTIVE):
-                moments[session.id] = next_moment(session.fin_prevue, self.desk.config.warning_times,
-                                                  session.warnings_done)
+            for session in Session.select().where(Session.statut.in_((ACTIVE, SUSPENDUE))):
+                moment = self._moment(session.statut, session.fin_prevue, session.warnings_done,
+                                      session.pause_debut)
+                if moment is not None:
+                    moments[session.id] = moment
         self.moments = moments
         self.wake.set()
 
     def stop(self):
         events.unsubscribe(self._on_event)
         events.unsubscribe(self._on_resync)
+        events.unsubscribe(self._on_hours)
         if self.greenlet is not None:
             self.greenlet.kill()
 
@@ -65,19 +72,52 @@ class Timekeeper:
 
     def _on_resync(self, kind, payload):
         gevent.spawn(self._load_all)
+        gevent.spawn(self._plan_closing)
+
+    def _on_hours(self, kind, payload):
+        gevent.spawn(self._plan_closing)
+
+    def _plan_closing(self, after=None):
+        """Two more due moments, for the whole library: the closing notice and the closing
+        (desk/policy.py). Read again when the hours change and after each closing."""
+        with db.database.connection_context():
+            closing, notice = self.desk.next_closing(after)
+        self.closing = closing
+        self.notice_at = closing - timedelta(seconds=notice) if closing is not None and notice > 0 else None
+        self.wake.set()
+
+    def _library_moments(self, now):
+        if self.notice_at is not None and self.notice_at <= now:
+            notice_at, self.notice_at = self.notice_at, None
+            if self.desk.announce_closing(self.closing):
+                self.metrics.observe_lateness('closing', (now - notice_at).total_seconds())
+        if self.closing is not None and self.closing <= now:
+            closing = self.closing
+            self.desk.close_library(closing)
+            self._plan_closing(max(now, closing))
 
     def _on_event(self, kind, payload):
         session = payload['session']
         self._schedule(session['id'], session['statut'], parse_iso(session['fin_prevue']),
-                       Session.parse_warnings(payload['avertissements']))
+                       Session.parse_warnings(payload['avertissements']), parse_iso(session.get('pause_debut')))
         self.wake.set()
 
-    def _schedule(self, session_id, statut, fin_prevue, warnings_done):
+    def _schedule(self, session_id, statut, fin_prevue, warnings_done, pause_debut=None):
         self.retries.pop(session_id, None)
-        if statut == ACTIVE and fin_prevue is not None:
-            self.moments[session_id] = next_moment(fin_prevue, self.desk.config.warning_times, warnings_done)
+        moment = self._moment(statut, fin_prevue, warnings_done, pause_debut)
+        if moment is not None:
+            self.moments[session_id] = moment
         else:
             self.moments.pop(session_id, None)
+
+    def _moment(self, statut, fin_prevue, warnings_done, pause_debut):
+        """The next moment of a session: a warning or its end while active; while paused, only
+        the end of an abandoned pause (PAUSE_MAX): no warning, no end of time."""
+        if statut == ACTIVE and fin_prevue is not None:
+            return next_moment(fin_prevue, self.desk.config.warning_times, warnings_done)
+        if statut == SUSPENDUE and pause_debut is not None:
+            return pause_deadline(pause_debut, self.desk.config.pause_max)
+        return None
 
     def _run(self):
         while True:
@@ -93,7 +133,8 @@ class Timekeeper:
             except Exception:  # keep time for everyone else even if one session fails
                 log.exception('timekeeper tick failed')
                 gevent.sleep(MAX_SLEEP)
-            upcoming = min(self.moments.values(), default=None)
+            upcoming = min([m for m in (self.notice_at, self.closing) if m is not None] +
+                           list(self.moments.values()), default=None)
             delay = MAX_SLEEP if upcoming is None else (upcoming - self.desk.now()).total_seconds()
             self.wake.clear()
             if delay > 0:
@@ -102,6 +143,7 @@ class Timekeeper:
     def _tick(self):
         now = self.desk.now()
         due = {sid: moment for sid, moment in self.moments.items() if moment <= now}
+        self._library_moments(now)
         # Many sessions can fall due together (a class that started at once): one query and one
         # commit per batch instead of several per session (synchronous=FULL on an SD card).
         ids = list(due)
@@ -109,10 +151,11 @@ class Timekeeper:
             batch = ids[start:start + BATCH]
             sessions = self.desk.process_due(batch)
             for session in sessions:
-                kind = 'warning' if session.statut == ACTIVE else 'close'
+                kind = 'warning' if session.statut in (ACTIVE, SUSPENDUE) else 'close'
                 self.metrics.observe_lateness(kind, (now - due[session.id]).total_seconds())
                 # The facts did it too; this also covers "nothing to do".
-                self._schedule(session.id, session.statut, session.fin_prevue, session.warnings_done)
+                self._schedule(session.id, session.statut, session.fin_prevue, session.warnings_done,
+                               session.pause_debut)
             for session_id in set(batch) - {s.id for s in sessions}:
                 self._retry_later(session_id, now)
             gevent.sleep(0)   # let requests and heartbeats in between batches

@@ -38,6 +38,12 @@ async ({steps, monotonicMs, wallMs}) => {
       effects = kiosk.tick();
     } else if ('resume' in step) {
       effects = kiosk.resume(step.resume.code, clock.wall + step.resume.left * 1000);
+    } else if ('pause' in step) {
+      effects = kiosk.pause();
+    } else if ('request_time' in step) {
+      effects = kiosk.requestTime(step.request_time);
+    } else if ('activity' in step) {
+      kiosk.activity();
     } else if (!('observe' in step)) {
       throw new Error('unknown step ' + JSON.stringify(step));
     }
@@ -57,6 +63,9 @@ async ({steps, monotonicMs, wallMs}) => {
         library: kiosk.libraryName,
         home_page: kiosk.homePage,
         charter: kiosk.charter,
+        paused: kiosk.paused,
+        message: kiosk.message,
+        request_pending: kiosk.requestPending,
       },
     });
   }

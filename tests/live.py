@@ -20,6 +20,9 @@ def free_port():
         return s.getsockname()[1]
 
 
+ADMIN_PASSWORD = 'Essais-Poste-Public-2026!'   # the admin's password once tests changed the first one
+
+
 class LiveServer:
     _count = 0
 
@@ -44,6 +47,7 @@ class LiveServer:
         self.first = share or self   # the server whose first start wrote the admin's password
         self.output_path = os.path.join(self.data_dir, 'server.log')
         self._admin_token = None
+        self.changed_admin_password = None   # set once the first admin password was changed
 
     @property
     def tls(self):
@@ -151,10 +155,25 @@ class LiveServer:
         with open(os.path.join(self.first.data_dir, 'initial_admin_password')) as f:
             return f.read().strip()
 
+    def admin_password(self):
+        """The admin's password, changed from the first one if it was not yet (the API refuses
+        everything else to an account that still has it)."""
+        first = self.first
+        if first.changed_admin_password is None:
+            initial = self.initial_password()
+            status, body = self.request('POST', '/api/token/', {'username': 'admin', 'password': initial})
+            assert status == 200, body
+            status, body = self.request('POST', '/api/auth/change-password/',
+                                        {'old_password': initial, 'new_password': ADMIN_PASSWORD},
+                                        token=body['access'])
+            assert status == 204, body
+            first.changed_admin_password = ADMIN_PASSWORD
+        return first.changed_admin_password
+
     def admin_token(self):
         if self._admin_token is None:
             status, body = self.request('POST', '/api/token/',
-                                        {'username': 'admin', 'password': self.initial_password()})
+                                        {'username': 'admin', 'password': self.admin_password()})
             assert status == 200, body
             self._admin_token = body['access']
         return self._admin_token

@@ -92,12 +92,20 @@ def test_first_start_keeps_the_admin_password_in_its_file_only(live):
     output = server.output()
     assert password not in output
     assert f'Son mot de passe est dans {path}' in output
-    token = server.admin_token()
+    status, login = server.request('POST', '/api/token/', {'username': 'admin', 'password': password})
+    token = login['access']
     status, me = server.request('GET', '/api/auth/me/', token=token)
     assert me['must_change_password'] is True
+    # Until it is changed, the API answers nothing else to that account.
+    status, refused = server.request('GET', '/api/postes/', token=token)
+    assert status == 403 and refused['must_change_password'] is True
+    assert 'mot de passe initial' in refused['detail']
     status, _ = server.request('POST', '/api/auth/change-password/',
                                {'old_password': password, 'new_password': 'Nouveau-mot-2026!'}, token=token)
     assert status == 204
+    status, login = server.request('POST', '/api/token/', {'username': 'admin', 'password': 'Nouveau-mot-2026!'})
+    status, postes = server.request('GET', '/api/postes/', token=login['access'])
+    assert status == 200 and postes['count'] == 0
     assert not path.exists()
 
 

@@ -1,10 +1,11 @@
 """Staff accounts over REST, admin only: creation, weak passwords, the last admin, deactivation (docs/api.md)."""
 import pytest
 
+from appliance.models import default_site_id
 from tests.support import PASSWORD, log_actions, make_compte
 
 NEW_PASSWORD = 'Lecture-du-soir-2026'
-FIELDS = {'id', 'username', 'email', 'role', 'is_active', 'last_login'}
+FIELDS = {'id', 'username', 'email', 'role', 'is_active', 'last_login', 'site', 'site_nom'}
 
 
 def test_list_and_detail(client, admin, staff, admin_token):
@@ -21,7 +22,8 @@ def test_list_and_detail(client, admin, staff, admin_token):
     detail = client.get(f'/api/comptes/{staff.id}/', token=admin_token)
     assert detail.status == 200
     assert detail.json == {'id': staff.id, 'username': 'bibliothecaire', 'email': '', 'role': 'staff',
-                           'is_active': True, 'last_login': None}
+                           'is_active': True, 'last_login': None, 'site': default_site_id(),
+                           'site_nom': 'Site principal'}
     missing = client.get('/api/comptes/99999/', token=admin_token)
     assert missing.status == 404 and missing.json['detail'] == 'Compte introuvable.'
 

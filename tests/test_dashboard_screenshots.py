@@ -134,7 +134,7 @@ def test_screenshots(live):
         page.screenshot(path=os.path.join(OUT, 'journal.png'))
 
         page.click('nav a[href="#/statistiques"]')
-        expect(page.locator('svg.chart')).to_have_count(3)
+        expect(page.locator('svg.chart')).to_have_count(4)
         page.screenshot(path=os.path.join(OUT, 'statistiques.png'), full_page=True)
 
         page.click('nav a[href="#/postes"]')

@@ -21,9 +21,11 @@ START_MONOTONIC_MS = 100_000
 START_WALL_MS = 1_800_000_000_000
 INPUTS = {'connect', 'disconnect', 'server', 'type_code', 'end_session', 'dismiss_notice', 'wait',
           'resume', 'observe'}
+INPUTS |= {'pause', 'request_time', 'activity'}       # live control (docs/kiosk.md)
 INPUTS |= {'accept_charter', 'decline_charter'}
 OBSERVED = {'locked', 'code', 'remaining', 'countdown', 'feedback', 'notice', 'link',
             'can_enter_code', 'waiting_answer', 'library', 'home_page'}
+OBSERVED |= {'paused', 'message', 'request_pending'}
 OBSERVED |= {'charter'}
 PYTHON = 'Tk kiosk (appliance/kiosk/state.py)'
 WEB = 'web kiosk (static/kiosk/state.js in Chromium)'
@@ -96,6 +98,12 @@ def play_python(steps):
             effects = kiosk.tick()
         elif 'resume' in step:
             effects = kiosk.resume(step['resume']['code'], clock.time() + step['resume']['left'])
+        elif 'pause' in step:
+            effects = kiosk.pause()
+        elif 'request_time' in step:
+            effects = kiosk.request_time(step['request_time'])
+        elif 'activity' in step:
+            kiosk.activity()
         records.append({
             'effects': [[SAVE, e[1], round(e[2] - clock.time(), 3)] if e[0] == SAVE else list(e)
                         for e in effects],
@@ -104,7 +112,9 @@ def play_python(steps):
                 'countdown': format_remaining(kiosk.remaining()), 'feedback': list(kiosk.feedback),
                 'notice': kiosk.notice, 'link': kiosk.link_text, 'can_enter_code': kiosk.can_enter_code,
                 'waiting_answer': kiosk.waiting_answer, 'library': kiosk.library_name,
-                'home_page': kiosk.home_page, 'charter': kiosk.charter,
+                'home_page': kiosk.home_page,
+                'paused': kiosk.paused, 'message': kiosk.message, 'request_pending': kiosk.request_pending,
+                'charter': kiosk.charter,
             },
         })
     return records

@@ -6,7 +6,7 @@ from appliance.models import Log
 from tests.support import log_actions
 
 FIELDS = {'id', 'action', 'operateur', 'utilisateur', 'utilisateur_nom', 'session', 'poste', 'poste_nom',
-          'details', 'metadata', 'ip_address', 'created_at'}
+          'details', 'metadata', 'ip_address', 'created_at', 'site'}
 
 
 def logs(client, token, **query):

@@ -57,7 +57,7 @@ def test_a_change_through_one_process_reaches_the_other_within_a_second(pair):
 @postgresql_only
 def test_a_logout_on_one_process_is_refused_by_the_other(pair):
     a, b = pair
-    status, login = a.request('POST', '/api/token/', {'username': 'admin', 'password': a.initial_password()})
+    status, login = a.request('POST', '/api/token/', {'username': 'admin', 'password': a.admin_password()})
     access, refresh = login['access'], login['refresh']
     assert b.request('GET', '/api/auth/me/', token=access)[0] == 200    # B remembers this login now
     feed = ws_connect(b.ws_url(f'/ws/staff/?token={access}'))          # and a desk is on B's feed

@@ -4,7 +4,7 @@ import pytest
 from tests.support import log_actions
 
 FIELDS = {'id', 'nom', 'ip_address', 'mac_address', 'statut', 'emplacement', 'derniere_connexion', 'en_ligne',
-          'session_active', 'created_at', 'updated_at', 'adresse_kiosque'}
+          'session_active', 'created_at', 'updated_at', 'adresse_kiosque', 'site'}
 
 
 def running_session(client, token, poste):
@@ -153,7 +153,7 @@ def test_session_active_is_shown(client, ctx, admin_token):
     shown = client.get(f'/api/postes/{poste["id"]}/', token=admin_token).json
     assert shown['statut'] == 'occupe'
     assert shown['session_active'] == {'id': session['id'], 'code_acces': session['code_acces'],
-                                       'temps_restant': 1700, 'utilisateur_nom': 'Olga Occupant'}
+                                       'temps_restant': 1700, 'utilisateur_nom': 'Olga Occupant', 'statut': 'active'}
 
 
 def test_unknown_poste_is_404(client, admin_token):

@@ -91,7 +91,7 @@ def test_a_recomputed_empreinte_or_a_deleted_entry_is_found_at_the_next(client, 
     with db.database.connection_context():
         first, second, third = list(Log.select().order_by(Log.id).limit(3))
     forged = auditchain.link(first.empreinte, [second.id, 'connexion_staff', 'x', None, '', None, None,
-                                               '', '', '{}', None, second.created_at])
+                                               '', '', '{}', None, second.site, second.created_at])
     p = '?' if db.is_sqlite() else '%s'
     sql(f"UPDATE log SET action = 'connexion_staff', operateur = 'x', utilisateur = NULL, utilisateur_nom = '', "
         f"poste = NULL, poste_nom = '', details = '', metadata = '{{}}', ip_address = NULL, empreinte = {p} "

@@ -83,7 +83,7 @@ def test_kiosk_validates_code_and_poste_becomes_occupied(client, ctx, admin_toke
     shown = client.get(f'/api/postes/{poste["id"]}/', token=admin_token).json
     assert shown['statut'] == 'occupe'
     assert shown['session_active'] == {'id': session['id'], 'code_acces': session['code_acces'],
-                                       'temps_restant': 3600, 'utilisateur_nom': 'Alice Martin'}
+                                       'temps_restant': 3600, 'utilisateur_nom': 'Alice Martin', 'statut': 'active'}
     ctx.clock.advance(100.4)
     live = client.get(f'/api/sessions/{session["id"]}/', token=admin_token).json
     assert live['temps_restant'] == 3500  # computed at the moment of the answer

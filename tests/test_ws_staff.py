@@ -49,7 +49,7 @@ def test_feed_refuses_bad_or_revoked_tokens(live):
     assert close_code(ws_connect(live.ws_url('/ws/staff/?token=faux'))) == 4401
     assert close_code(ws_connect(live.ws_url('/ws/staff/'))) == 4401
     status, tokens = live.request('POST', '/api/token/', {'username': 'admin',
-                                                          'password': live.initial_password()})
+                                                          'password': live.admin_password()})
     live.request('POST', '/api/auth/logout/', {'refresh': tokens['refresh']}, token=tokens['access'])
     assert close_code(ws_connect(live.ws_url(f'/ws/staff/?token={tokens["access"]}'))) == 4401
 

@@ -1,5 +1,5 @@
 """The library's settings (docs/api.md): its name and the kiosks' home page, sent to every kiosk."""
-from urllib.parse import urlsplit
+import re
 
 from appliance.api.declared import ADMIN, STAFF
 from appliance.api.http import client_ip
@@ -7,20 +7,21 @@ from appliance.api.validation import Problem, Text
 
 
 class HomePage(Text):
-    """An http(s) address, or '' for none."""
+    """An http(s) address, or '' for none. The host is written in ASCII (a name with accents in
+    its punycode form, as the browser's address bar shows it once copied)."""
+    ADDRESS = r'https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][!-~]*)?'
 
     def __init__(self, **kw):
         super().__init__(500, **kw)
 
     def clean(self, value):
         value = super().clean(value)
-        parts = urlsplit(value)
-        if value and (parts.scheme not in ('http', 'https') or not parts.netloc or any(c.isspace() for c in value)):
+        if value and not re.fullmatch(self.ADDRESS, value):
             raise Problem('Saisissez une adresse complète, par exemple https://catalogue.exemple.fr/ (ou rien).')
         return value
 
     def openapi(self):
-        return {**super().openapi(), 'format': 'uri'}
+        return {**super().openapi(), 'pattern': f'^({self.ADDRESS})?$'}
 
 
 SCHEMA = {

@@ -3,7 +3,7 @@
 A route states it all as keywords of bottle's route decorator (bottle keeps unknown keywords in
 `route.config`); the `Declared` plugin enforces it and the OpenAPI document is read from it:
 
-    @app.post('/api/sessions/<session_id>/add-time/', auth=STAFF, wildcards={'session_id': SESSION},
+    @app.post('/api/sessions/<session_id:re:[0-9]+>/add-time/', auth=STAFF, wildcards={'session_id': SESSION},
               body=ADD_TIME, summary='Ajouter du temps')
     def add_time(session, compte, data):
 
@@ -11,20 +11,25 @@ A route states it all as keywords of bottle's route decorator (bottle keeps unkn
   or staff); STAFF; ADMIN; METRICS (the scraper's METRICS_TOKEN, or an admin).
 - `summary` (required): one line, in French, for the document.
 - `wildcards`: the type of each wildcard of the rule: a Row (a numeric id; the handler gets the row,
-  or the client a 404 with the row's message) or a Name (a text handed over as is).
+  or the client a 404 with the row's message) or a Name (a text handed over as is). A Row's wildcard
+  is written `<poste_id:re:[0-9]+>`: then `/api/postes/message/` is never taken for an id, and a
+  method that only the literal path lacks is a 405, not "poste not found".
 - `body`: a validation schema (api/validation.py): the JSON object is read and validated, only
   the fields sent for PATCH (`partial=False` says a PATCH takes the whole body, like PUT).
 - `query`: the query parameters (Query), for the document only: each filter has its own rules,
   applied by the handler or by paginate().
 - `status`: the success status when it is not 200: 201, or 204 (the handler then returns nothing).
 - `openapi=False` leaves the route out of the document (Swagger UI's own files).
+- `before_password_change=True`: an account that still has the password generated at first start
+  may call it; every other staff route answers it 403 until that password is changed.
 
 The handler gets the wildcards' values positionally, in the order of the rule; then, by keyword
 and only when it names them: `compte` (the staff account calling; None for a kiosk or the metrics
 scraper), `kiosk` (the poste of the kiosk calling, None when staff call) and `data` (the clean body).
 
 Checks run in a fixed order clients can rely on: who is calling (401, 403), the path (404), the
-body (413, 415, 400), then the handler. A dict keyword is stored by bottle as dotted keys
+site of the rows it names (403 for staff of another site), the body (413, 415, 400), then the
+handler. A dict keyword is stored by bottle as dotted keys
 (`body.nom`, `body.prenom`…): Declaration gathers them back (so an empty schema means no body).
 """
 import hmac
@@ -33,8 +38,10 @@ import re
 
 from bottle import RouteError, request, response
 
+from appliance import accounts
 from appliance.api.http import bearer_token, body, client_ip, get_or_404, require_admin, require_staff
 from appliance.api.validation import validate
+from appliance.desk.sites import check_site
 from appliance.errors import Forbidden, Unauthorized
 
 PUBLIC, KIOSK, STAFF, ADMIN, METRICS = 'public', 'kiosk', 'staff', 'admin', 'metrics'
@@ -97,6 +104,7 @@ class Declaration:
         self.query = tuple(config.get('query', ()))
         self.status = config.get('status', 200)
         self.openapi = config.get('openapi', True)
+        self.before_password_change = config.get('before_password_change', False)
         self.names = WILDCARD.findall(route.rule)   # the rule's wildcards, in order
 
     def problem(self, handler):
@@ -149,10 +157,16 @@ class Declared:
         keywords = declared.keywords(route.callback)
         wants_compte, wants_kiosk = 'compte' in keywords, 'kiosk' in keywords
         schema, partial, status = declared.body, declared.partial, declared.status
+        password_first = not declared.before_password_change
 
         def wrapper(**url_args):
             compte, kiosk = caller()
+            if password_first and compte is not None and self.has_initial_password(compte):
+                raise Forbidden('Changez d’abord le mot de passe initial de ce compte.',
+                                body={'must_change_password': True})
             args = [resolve(url_args[name]) for name, resolve in resolvers]
+            for row in args:   # staff act on their own site only (403); admins on all
+                check_site(compte, row)
             kwargs = {}
             if wants_compte:
                 kwargs['compte'] = compte
@@ -167,6 +181,9 @@ class Declared:
                     result = ''
             return result
         return wrapper
+
+    def has_initial_password(self, compte):
+        return accounts.has_initial_password(self.ctx.config.data_dir, compte)
 
     # -- who is calling: (compte, kiosk) ----------------------------------------------------------
 

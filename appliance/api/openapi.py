@@ -2,7 +2,7 @@
 who may call it, its parameters, the schema its body is validated with, its success status."""
 from appliance import __version__
 from appliance.api.declared import ADMIN, KIOSK, METRICS, STAFF, WILDCARD, Declaration
-from appliance.api.validation import schema_openapi
+from appliance.api.validation import body_required, schema_openapi
 
 ERRORS = {'400': 'Données invalides', '401': 'Non authentifié', '403': 'Interdit', '404': 'Introuvable',
           '409': 'Conflit d’état', '413': 'Corps trop volumineux', '415': 'Type de contenu refusé',
@@ -67,6 +67,6 @@ def operation(declared, path, names):
         op['parameters'] = params
     if declared.body is not None:
         schema = schema_openapi(declared.body, partial=declared.partial)
-        op['requestBody'] = {'required': not declared.partial,   # a PATCH without a body changes nothing
+        op['requestBody'] = {'required': body_required(declared.body, partial=declared.partial),
                              'content': {'application/json': {'schema': schema}}}
     return op

@@ -12,7 +12,8 @@ MAX_PAGE_SIZE = 200
 # The query parameters of every paginated list, as routes declare them.
 PAGINATION = (
     Query('page', {'type': 'integer', 'minimum': 1}, 'Numéro de page (1 par défaut ; 404 au-delà de la dernière).'),
-    Query('page_size', {'type': 'integer', 'minimum': 1, 'maximum': MAX_PAGE_SIZE},
+    # No `maximum`: more than MAX_PAGE_SIZE is not refused, it is served as MAX_PAGE_SIZE.
+    Query('page_size', {'type': 'integer', 'minimum': 1},
           f'Résultats par page ({DEFAULT_PAGE_SIZE} par défaut ; {MAX_PAGE_SIZE} au plus, même si plus est demandé).'),
 )
 

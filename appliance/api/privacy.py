@@ -68,12 +68,12 @@ def query_text(name, required, max_length=200):
 def routes(app, ctx):
     desk = ctx.desk
 
-    @app.post('/api/utilisateurs/<uid>/anonymiser/', auth=ADMIN, wildcards={'uid': UTILISATEUR},
+    @app.post('/api/utilisateurs/<uid:re:[0-9]+>/anonymiser/', auth=ADMIN, wildcards={'uid': UTILISATEUR},
               summary='Anonymiser un visiteur maintenant (droit à l’effacement ; 409 pendant une session)')
     def anonymise(u, compte):
         return utilisateur_json(desk.anonymise_visitor(u, operateur=compte, ip=client_ip()))
 
-    @app.get('/api/utilisateurs/<uid>/export/', auth=ADMIN, wildcards={'uid': UTILISATEUR},
+    @app.get('/api/utilisateurs/<uid:re:[0-9]+>/export/', auth=ADMIN, wildcards={'uid': UTILISATEUR},
              summary='Exporter tout ce qui est conservé sur un visiteur (droit d’accès ; JSON, photo en base64)')
     def export(u, compte):
         body = dumps(desk.export_visitor(u, operateur=compte, ip=client_ip())).encode('utf-8')

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from bottle import request
 
 from appliance.api.declared import STAFF, Query
+from appliance.api.sites import SITE_FILTER, site_scope
 from appliance.desk import stats
 from appliance.errors import Invalid
 
@@ -40,17 +41,18 @@ def period(now):
 
 
 PERIOD = (
-    Query('date_min', {'type': 'string', 'format': 'date'},
+    Query('date_min', {'type': 'string', 'anyOf': [{'format': 'date'}, {'maxLength': 0}]},
           f'Premier jour local inclus (par défaut, les {DEFAULT_DAYS} jours qui finissent à date_max).'),
-    Query('date_max', {'type': 'string', 'format': 'date'},
+    Query('date_max', {'type': 'string', 'anyOf': [{'format': 'date'}, {'maxLength': 0}]},
           f'Dernier jour local inclus (par défaut, aujourd’hui) ; {MAX_DAYS} jours au plus en tout.'),
 )
 
 
 def routes(app, ctx):
-    @app.get('/api/stats/', auth=STAFF, query=PERIOD,
+    @app.get('/api/stats/', auth=STAFF, query=PERIOD + (SITE_FILTER,),
              summary='Statistiques d’usage agrégées, sans donnée personnelle (30 derniers jours par défaut)')
-    def statistics():
+    def statistics(compte):
+        site = site_scope(compte)
         now = ctx.clock.now()
         date_min, date_max = period(now)
-        return ctx.desk.statistics(date_min, date_max)
+        return ctx.desk.statistics(date_min, date_max, site=site)

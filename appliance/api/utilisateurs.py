@@ -7,7 +7,8 @@ from bottle import request
 from appliance.api.declared import ADMIN, STAFF, Query, Row
 from appliance.api.http import client_ip
 from appliance.api.pagination import PAGINATION, paginate
-from appliance.api.validation import Boolean, Choice, Date, Email, Reference, Text
+from appliance.api.validation import Boolean, Choice, Date, Email, Reference, Text, echoing
+from appliance.api.categories import CategorieRef
 from appliance.desk.visitors import photo_kind
 from appliance.errors import Conflict, Invalid, NotFound, TooLarge, UnsupportedMediaType
 from appliance.models import PIECES_IDENTITE, Utilisateur
@@ -26,7 +27,7 @@ SCHEMA = {
     'type_piece_identite': Choice(PIECES_IDENTITE, null=True),
     'piece_identite_verifiee': Boolean(),
     'numero_piece_identite': Text(50),
-    'consentement_rgpd': Boolean(required=True,
+    'consentement_rgpd': Boolean(required=True, only_true='Le consentement RGPD est obligatoire.',
                                  description='Doit être vrai : le visiteur accepte le traitement de ses données.'),
     'notes': Text(2000),
     'doublon_confirme': Boolean(description='Vrai : enregistrer même si le visiteur ressemble à une fiche '
@@ -34,6 +35,9 @@ SCHEMA = {
     'autorisation_parentale': Boolean(description='Les parents d’un mineur de moins de AGE_CONSENTEMENT '
                                                   'ans (15) ont donné leur accord : sans elle, pas de session.'),
 }
+SCHEMA = echoing(SCHEMA, 'id', 'date_consentement', 'photo', 'is_guest', 'created_by', 'nombre_sessions_total',
+                 'derniere_session', 'created_at', 'updated_at')
+SCHEMA['categorie'] = CategorieRef(null=True, description='La catégorie du visiteur (null : celle par défaut).')
 MERGE = {'doublon': Reference(Utilisateur, required=True,
                               description='La fiche en double, fusionnée dans celle du chemin puis supprimée.')}
 UTILISATEUR = Row(Utilisateur, 'Visiteur introuvable.')
@@ -64,31 +68,31 @@ def routes(app, ctx):
                                body={'doublons': [utilisateur_json(v) for v in similar]})
         return utilisateur_json(desk.create_visitor(data, operateur=compte, ip=client_ip()))
 
-    @app.get('/api/utilisateurs/<uid>/', auth=STAFF, wildcards={'uid': UTILISATEUR}, summary='Détail d’un visiteur')
+    @app.get('/api/utilisateurs/<uid:re:[0-9]+>/', auth=STAFF, wildcards={'uid': UTILISATEUR}, summary='Détail d’un visiteur')
     def show_utilisateur(u):
         return utilisateur_json(u)
 
-    @app.put('/api/utilisateurs/<uid>/', auth=STAFF, wildcards={'uid': UTILISATEUR}, body=SCHEMA,
+    @app.put('/api/utilisateurs/<uid:re:[0-9]+>/', auth=STAFF, wildcards={'uid': UTILISATEUR}, body=SCHEMA,
              summary='Modifier un visiteur')
-    @app.patch('/api/utilisateurs/<uid>/', auth=STAFF, wildcards={'uid': UTILISATEUR}, body=SCHEMA,
+    @app.patch('/api/utilisateurs/<uid:re:[0-9]+>/', auth=STAFF, wildcards={'uid': UTILISATEUR}, body=SCHEMA,
                summary='Modifier un visiteur (partiel)')
     def update_utilisateur(u, compte, data):
         data.pop('doublon_confirme', None)   # a question for new records only
         return utilisateur_json(desk.update_visitor(u, data, operateur=compte, ip=client_ip()))
 
-    @app.delete('/api/utilisateurs/<uid>/', auth=ADMIN, wildcards={'uid': UTILISATEUR}, status=204,
+    @app.delete('/api/utilisateurs/<uid:re:[0-9]+>/', auth=ADMIN, wildcards={'uid': UTILISATEUR}, status=204,
                 summary='Supprimer un visiteur')
     def delete_utilisateur(u, compte):
         desk.delete_visitor(u, operateur=compte, ip=client_ip())
 
-    @app.post('/api/utilisateurs/<uid>/fusionner/', auth=ADMIN, wildcards={'uid': UTILISATEUR}, body=MERGE,
+    @app.post('/api/utilisateurs/<uid:re:[0-9]+>/fusionner/', auth=ADMIN, wildcards={'uid': UTILISATEUR}, body=MERGE,
               summary='Fusionner une fiche en double dans celle-ci (sessions reprises, doublon supprimé)')
     def merge_utilisateur(u, compte, data):
         return utilisateur_json(desk.merge_visitors(u, data['doublon'], operateur=compte, ip=client_ip()))
 
     # -- photo ----------------------------------------------------------------------------
 
-    @app.post('/api/utilisateurs/<uid>/photo/', auth=STAFF, wildcards={'uid': UTILISATEUR},
+    @app.post('/api/utilisateurs/<uid:re:[0-9]+>/photo/', auth=STAFF, wildcards={'uid': UTILISATEUR},
               summary='Envoyer la photo (multipart, champ photo ; JPEG ou PNG, 5 Mio au plus)')
     def upload_photo(u, compte):
         if request.content_length > MAX_PHOTO_BYTES + 64 * 1024:
@@ -107,7 +111,7 @@ def routes(app, ctx):
         desk.set_photo(u, data, kind, operateur=compte, ip=client_ip())
         return utilisateur_json(u)
 
-    @app.get('/api/utilisateurs/<uid>/photo/', auth=STAFF, wildcards={'uid': UTILISATEUR}, summary='Lire la photo')
+    @app.get('/api/utilisateurs/<uid:re:[0-9]+>/photo/', auth=STAFF, wildcards={'uid': UTILISATEUR}, summary='Lire la photo')
     def get_photo(u):
         if not u.photo or not os.path.exists(desk.photo_path(u.photo)):
             raise NotFound(NO_PHOTO)
@@ -117,7 +121,7 @@ def routes(app, ctx):
         photo.set_header('Cache-Control', 'private, no-store')
         return photo
 
-    @app.delete('/api/utilisateurs/<uid>/photo/', auth=STAFF, wildcards={'uid': UTILISATEUR}, status=204,
+    @app.delete('/api/utilisateurs/<uid:re:[0-9]+>/photo/', auth=STAFF, wildcards={'uid': UTILISATEUR}, status=204,
                 summary='Supprimer la photo')
     def delete_photo(u, compte):
         if not u.photo:

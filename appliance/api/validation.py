@@ -44,20 +44,28 @@ class Text(Field):
         super().__init__(**kw)
         self.max_length, self.blank = max_length, blank
 
+    # What the document states of a text: no NUL character anywhere and, when it may not be blank,
+    # at least one character that is not a space (spaces around the text are dropped).
+    ANY, NOT_BLANK = '^[^\\u0000]*$', '^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$'
+
     def clean(self, value):
         if not isinstance(value, str):
             raise Problem('Une chaîne de caractères est requise.')
-        value = value.strip()
-        if not value and not self.blank:
-            raise Problem('Ce champ ne peut pas être vide.')
-        if len(value) > self.max_length:
+        if len(value) > self.max_length:   # as sent: the document's maxLength
             raise Problem(f'Au plus {self.max_length} caractères.')
         if '\x00' in value:
             raise Problem('Caractère nul interdit.')
+        value = value.strip()
+        if not value and not self.blank:
+            raise Problem('Ce champ ne peut pas être vide.')
         return value
 
     def openapi(self):
-        return {**super().openapi(), 'maxLength': self.max_length}
+        schema = {**super().openapi(), 'maxLength': self.max_length,
+                  'pattern': self.ANY if self.blank else self.NOT_BLANK}
+        if not self.blank:
+            schema['minLength'] = 1
+        return schema
 
 
 class Password(Field):
@@ -69,7 +77,12 @@ class Password(Field):
             raise Problem('Un mot de passe est requis.')
         if len(value) > 1000:
             raise Problem('Mot de passe trop long.')
+        if '\x00' in value:
+            raise Problem('Caractère nul interdit.')
         return value
+
+    def openapi(self):
+        return {**super().openapi(), 'minLength': 1, 'maxLength': 1000, 'pattern': Text.ANY}
 
 
 class Email(Text):
@@ -85,16 +98,30 @@ class Email(Text):
         return value.lower()
 
     def openapi(self):
-        return {**super().openapi(), 'format': 'email'}
+        # A pattern rather than `format: email`: an empty text is accepted (no e-mail).
+        return {**super().openapi(), 'pattern': '^([^@\\s\\u0000]+@[^@\\s\\u0000]+\\.[^@\\s\\u0000]+)?$'}
 
 
 class Boolean(Field):
+    """A boolean; with `only_true`, false is refused with that message (a consent)."""
     type_name = 'boolean'
 
+    def __init__(self, *, only_true=None, **kw):
+        super().__init__(**kw)
+        self.only_true = only_true
+
     def clean(self, value):
-        if isinstance(value, bool):
-            return value
-        raise Problem('Un booléen (true ou false) est requis.')
+        if not isinstance(value, bool):
+            raise Problem('Un booléen (true ou false) est requis.')
+        if self.only_true and not value:
+            raise Problem(self.only_true)
+        return value
+
+    def openapi(self):
+        schema = super().openapi()
+        if self.only_true:
+            schema['enum'] = [True]
+        return schema
 
 
 class Integer(Field):
@@ -131,25 +158,35 @@ class Integer(Field):
 
 
 class Choice(Field):
-    def __init__(self, choices, **kw):
+    """One of `choices`; `refused` maps values known but not accepted here to their message;
+    `documented`: the choices the document lists, when the handler refuses some in most states."""
+
+    def __init__(self, choices, *, refused=None, documented=None, **kw):
         super().__init__(**kw)
         self.choices = tuple(choices)
+        self.refused = refused or {}
+        self.documented = tuple(documented or self.choices)
 
     def clean(self, value):
+        if isinstance(value, str) and value in self.refused:
+            raise Problem(self.refused[value])
         if value not in self.choices:
             raise Problem(f'« {value} » n’est pas un choix valide : {", ".join(self.choices)}.')
         return value
 
     def openapi(self):
-        return {**super().openapi(), 'enum': list(self.choices)}
+        return {**super().openapi(), 'enum': list(self.documented)}
 
 
 class Date(Field):
+    """A date AAAA-MM-JJ, from 1900 to today (a birth date)."""
+    PATTERN = re.compile(r'[0-9]{4}-[0-9]{2}-[0-9]{2}')
+
     def clean(self, value):
-        if not isinstance(value, str):
+        if not isinstance(value, str) or not self.PATTERN.fullmatch(value):
             raise Problem('Une date au format AAAA-MM-JJ est requise.')
         try:
-            parsed = date.fromisoformat(value.strip())
+            parsed = date.fromisoformat(value)
         except ValueError:
             raise Problem('Une date au format AAAA-MM-JJ est requise.') from None
         if not date(1900, 1, 1) <= parsed <= date.today():
@@ -157,7 +194,7 @@ class Date(Field):
         return parsed
 
     def openapi(self):
-        return {**super().openapi(), 'format': 'date'}
+        return {**super().openapi(), 'format': 'date', 'description': 'De 1900 à aujourd’hui.'}
 
 
 class IPAddress(Field):
@@ -182,9 +219,28 @@ class MACAddress(Field):
         return ':'.join(digits[i:i + 2] for i in range(0, 12, 2)).upper()
 
 
+class Echoed(Field):
+    """A field the API shows but never takes: a client that sends back what it read (`id`,
+    `created_at`…) is not refused for it, and the value is ignored."""
+
+    def __init__(self):
+        super().__init__(read_only=True)
+
+    def openapi(self):
+        return {'readOnly': True, 'description': 'Renvoyé par l’API ; ignoré s’il est envoyé.'}
+
+
+def echoing(schema, *names):
+    """`schema` plus the read-only fields `names` of the resource's JSON (see Echoed)."""
+    return {**schema, **{name: Echoed() for name in names if name not in schema}}
+
+
 class Reference(Field):
     """The id of a row of `model`."""
     type_name = 'integer'
+
+    def openapi(self):
+        return {**super().openapi(), 'minimum': 1}
 
     def __init__(self, model, **kw):
         super().__init__(**kw)
@@ -202,10 +258,22 @@ class Reference(Field):
         return row
 
 
+UNKNOWN = 'Champ inconnu : il n’est pas accepté ici.'
+
+
 def validate(data, schema, *, partial=False):
-    """Clean `data` against `schema`. With `partial` (PATCH), absent fields are left alone."""
+    """Clean `data` against `schema`. With `partial` (PATCH), absent fields are left alone. A field
+    the schema does not know is refused, not dropped: a misspelt field would otherwise be silently
+    ignored (fields the schema marks read-only, echoed back from a GET, are accepted and ignored)."""
     cleaned, errors = {}, {}
+    for name in data:
+        if not isinstance(schema.get(name), Field):
+            errors[str(name)[:100]] = [UNKNOWN]
+    rules = []
     for name, field in schema.items():
+        if isinstance(field, OneOf):
+            rules.append(field)
+            continue
         if field.read_only:
             continue
         value = data.get(name, MISSING)
@@ -223,6 +291,9 @@ def validate(data, schema, *, partial=False):
             cleaned[name] = field.clean(value)
         except Problem as problem:
             errors[name] = [str(problem)]
+    if not partial:
+        for rule in rules:
+            rule.check(data, errors)
     if errors:
         raise Invalid(errors)
     return cleaned
@@ -231,7 +302,10 @@ def validate(data, schema, *, partial=False):
 def parse_datetime_param(name, value):
     """A query parameter as a naive UTC datetime (a bare date means its midnight)."""
     try:
-        parsed = datetime.fromisoformat(value.strip().replace('Z', '+00:00'))
+        value = value.strip()
+        if value[-1:] in ('Z', 'z'):   # RFC 3339 allows either case for UTC
+            value = value[:-1] + '+00:00'
+        parsed = datetime.fromisoformat(value)
         if parsed.tzinfo is not None:
             parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
     except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 pushed out by its offset
@@ -239,10 +313,38 @@ def parse_datetime_param(name, value):
     return parsed
 
 
+class OneOf:
+    """Exactly one of two fields must be sent (`seconds` or `minutes`…): put in a schema under any
+    key starting with '_', it is checked after the fields and stated in the document."""
+    read_only = False
+
+    def __init__(self, first, second):
+        self.first, self.second = first, second
+
+    def check(self, data, errors):
+        sent = [name for name in (self.first, self.second) if data.get(name) is not None]
+        if len(sent) != 1:
+            message = f'Indiquez soit « {self.first} », soit « {self.second}».'
+            errors.setdefault(self.first, []).append(message)
+
+    def openapi(self):
+        return {'oneOf': [{'required': [self.first]}, {'required': [self.second]}]}
+
+
 def schema_openapi(schema, *, partial=False):
     """An OpenAPI object schema for a validation schema (no field required when `partial`)."""
-    result = {'type': 'object', 'properties': {name: field.openapi() for name, field in schema.items()}}
-    required = [] if partial else [name for name, field in schema.items() if field.required]
+    fields = {name: field for name, field in schema.items() if not isinstance(field, OneOf)}
+    result = {'type': 'object', 'properties': {name: field.openapi() for name, field in fields.items()},
+              'additionalProperties': False}
+    required = [] if partial else [name for name, field in fields.items() if field.required]
     if required:  # OpenAPI 3.0 (JSON Schema draft 5) forbids an empty `required` list
         result['required'] = required
+    rules = [rule.openapi() for rule in schema.values() if isinstance(rule, OneOf)]
+    if rules and not partial:
+        result['allOf'] = rules
     return result
+
+
+def body_required(schema, *, partial=False):
+    """Whether the document says a body must be sent: only when a field or a rule needs one."""
+    return not partial and any(isinstance(field, OneOf) or field.required for field in schema.values())

@@ -20,7 +20,7 @@ from playhouse.migrations import Migration, Runner
 from appliance import accounts, audit, db
 from appliance.backup import archive, tables
 from appliance.backup.snapshot import SqliteSnapshot
-from appliance.models import AuthSession
+from appliance.models import AuthSession, forget_default_site
 
 
 CHANGED = 'l’archive a changé depuis sa vérification'
@@ -103,6 +103,7 @@ def _replace_all(load, photos_dir, photos_new, manifest, path, now, operateur, f
             for model in [AuthSession] + tables.MODELS[::-1]:    # children before parents
                 model.delete().execute()
             load()
+            forget_default_site()
             _move_sequences_past_restored_ids()
             rows = sum(spec['rows'] for spec in manifest['tables'].values())
             audit.record('restauration', now=now, operateur=operateur,
@@ -247,6 +248,10 @@ def _stage(path, manifest, passphrase, save_photo, data_dir, migrations_dir, key
             _insert_sqlite(stage, table, [name for name, _ in manifest['tables'][table]['columns']], rows)
 
         with stage.atomic():
+            # What the migrations themselves wrote (the default site of 0002) gives way to the
+            # archive's own rows.
+            for table in set(stage.get_tables()) & set(manifest['tables']):
+                stage.execute_sql(f'DELETE FROM "{table}"')
             if archive.read(path, passphrase, on_rows=insert_member, on_photo=save_photo,
                             key=key, foreign=foreign) != manifest:
                 raise RestoreError(CHANGED)

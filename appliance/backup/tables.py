@@ -9,13 +9,15 @@ from datetime import date, datetime, timezone
 from peewee import (BooleanField, CharField, DateField, DateTimeField, ForeignKeyField,
                     IntegerField, TextField)
 
-from appliance.models import ALL_MODELS, AuthSession
+from appliance.models import ALL_MODELS, AuthSession, Site
 
 KINDS = ('int', 'text', 'bool', 'date', 'datetime')
 
 # Logins are not data: they expire within a day, and bringing back revoked ones would be wrong.
 # After a restore, staff sign in again.
 MODELS = [model for model in ALL_MODELS if model is not AuthSession]
+# Sites before what belongs to them (postes, accounts, sessions): parents first.
+MODELS = [Site] + [model for model in MODELS if model is not Site]
 
 
 class BadValue(ValueError):

@@ -13,6 +13,9 @@ messages.
   duplicates.py visitors registered twice: finding them, merging two records
   library.py    the library's name and kiosk home page (admin settings)
   privacy.py    retention, erasure and access, requisitions, the charter, minors
+  sites.py      the branches of a network: sites, and who may act on which
+  control.py    live control: messages, commands and Wake-on-LAN, pause, requests for more time
+  policy.py     opening hours and closing, visitor categories and quotas, guest passes
   moves.py      what they share: reading rows again, ending a session, "poste/session changed"
 with room.py (every poste and its running session, kept in memory) and stats.py (usage
 statistics, aggregated SQL without personal data).
@@ -22,18 +25,23 @@ from appliance.desk import stats
 from appliance.desk.duplicates import Duplicates
 from appliance.desk.library import Library
 from appliance.desk.moves import Moves
+from appliance.desk.policy import Policy
 from appliance.desk.postes import Postes
 from appliance.desk.presence import Presence
 from appliance.desk.privacy import Privacy
 from appliance.desk.sessions import Sessions
+from appliance.desk.sites import Sites
 from appliance.desk.visitors import Visitors
+from appliance.desk.control import Control
 
 
-class Desk(Postes, Sessions, Presence, Visitors, Duplicates, Library, Moves, Privacy):
+class Desk(Postes, Sessions, Presence, Visitors, Duplicates, Library, Sites, Control, Policy, Privacy, Moves):
     """The one facade. Its parts share `config`, `clock` and `room` (set up by Moves)."""
 
-    def statistics(self, date_min, date_max):
-        return stats.compute(date_min, date_max, self.now())
+    def statistics(self, date_min, date_max, site=None):
+        result = stats.compute(date_min, date_max, self.now(), site=site)
+        result['par_categorie'] = self.category_statistics(date_min, date_max, site=site)
+        return result
 
     def follow(self):
         """Keep the room right when other processes on the same database change postes and

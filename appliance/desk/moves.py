@@ -26,10 +26,10 @@ class Moves:
         heartbeat needs. (None, None) for a deleted poste."""
         return self.room.get(poste_id)
 
-    def room_json(self, statut=None):
+    def room_json(self, statut=None, site=None):
         now = self.now()
         return [self._poste_json(poste, running, fields, now) for poste, running, fields in self.room.entries()
-                if statut is None or poste.statut == statut]
+                if (statut is None or poste.statut == statut) and (site is None or fields['site'] == site)]
 
     def poste_json(self, poste):
         running = running_sessions([poste.id]).get(poste.id)
@@ -73,6 +73,7 @@ class Moves:
     def _end(self, session, statut, raison, now, *, details, operateur='', ip=None):
         """Close `session` (inside writing()): free its poste, log, tell its kiosk."""
         was_running = session.statut in RUNNING
+        self._fold_pause(session, now)   # a paused session ends now, its pause not billed
         session.statut = statut
         session.raison_fin = raison
         session.fin_session = now
@@ -80,6 +81,7 @@ class Moves:
             # The real end: a late sweep never bills time past the deadline.
             session.fin_session = min(now, session.fin_prevue) if session.fin_prevue else now
         session.save()
+        self._close_requests(session, now)
         audit.record('expiration' if statut == EXPIREE else 'fermeture', now=now, operateur=operateur,
                      session=session, ip=ip, details=details, metadata={'raison': raison})
         if was_running and session.poste_id:

@@ -5,12 +5,13 @@ from datetime import timedelta
 from peewee import IntegrityError
 
 from appliance import audit, db, events
-from appliance.clock import deadline, due_warnings, passed_thresholds, remaining_seconds, warning_message
+from appliance.clock import (deadline, due_warnings, passed_thresholds, pause_deadline, remaining_seconds,
+                             warning_message)
 from appliance.db import writing
 from appliance.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from appliance.models import Poste, Session, Utilisateur
 from appliance.protocol import (ACTIVE, CODE_ALPHABET, CODE_LENGTH, EN_ATTENTE, EXPIREE, MAINTENANCE,
-                                OCCUPE, OPEN_STATUTS, RUNNING, TERMINEE, Reason, normalise_code)
+                                OCCUPE, OPEN_STATUTS, RUNNING, SUSPENDUE, TERMINEE, Reason, normalise_code)
 from appliance.serializers import session_json, temps_restant
 from appliance.throttle import Throttle
 
@@ -25,16 +26,19 @@ class Sessions:
         self.code_failures_by_poste = Throttle(limit=10, window=300, lockout=60, clock=clock)
         self.code_failures_by_address = Throttle(limit=30, window=300, lockout=300, clock=clock)
 
-    def create_session(self, utilisateur, poste, duree, *, notes='', operateur, ip):
+    def create_session(self, utilisateur, poste, duree, *, notes='', operateur, ip, site=None, force=False):
         """Issue an access code for `utilisateur`, on `poste` or on any poste (None)."""
         if not MIN_DURATION <= duree <= MAX_DURATION:
             raise Invalid({'duree_initiale': [f'La durée doit être comprise entre {MIN_DURATION} '
                                               f'et {MAX_DURATION} secondes.']})
         self.check_minor(utilisateur)   # privacy.py
         now = self.now()
+        site = self.session_site(poste, site, operateur)
         self.expire_due()
+        self.check_open(now)
         try:
             with writing():
+                self.check_policy(utilisateur, duree, now, force=force, operateur=operateur, ip=ip)
                 if Session.select().where(Session.utilisateur == utilisateur,
                                           Session.statut.in_(OPEN_STATUTS)).exists():
                     raise Conflict('Ce visiteur a déjà une session en cours ou un code en attente.')
@@ -44,7 +48,7 @@ class Sessions:
                 session = Session.create(
                     code_acces=self._new_code(), utilisateur=utilisateur, poste=poste,
                     duree_initiale=duree, statut=EN_ATTENTE, operateur=getattr(operateur, 'username', ''),
-                    notes=notes, created_at=now)
+                    notes=notes, created_at=now, site=site)
                 where = f'sur {poste.nom}' if poste else 'sur n’importe quel poste'
                 audit.record('generation_code', now=now, operateur=operateur, session=session, ip=ip,
                              details=f'Code {session.code_acces} généré pour {utilisateur.nom_complet} '
@@ -80,19 +84,30 @@ class Sessions:
         if session.poste_id is not None and session.poste_id != poste.id:
             self._failed_code(poste, source_ip, code, now, 'Code réservé à un autre poste.')
             raise Forbidden('Ce code est réservé à un autre poste.', body={'valid': False})
+        if session.site_id is not None and poste.site_id is not None and session.site_id != poste.site_id:
+            self._failed_code(poste, source_ip, code, now, 'Code d’un autre site.')
+            raise Forbidden('Ce code a été donné dans un autre site.', body={'valid': False})
+        if session.statut == SUSPENDUE:
+            # A rebooted kiosk re-presenting the code of a paused session hears that it is paused:
+            # only the visitor resumes it (`resume` with the code, or staff).
+            self._paused_again(session, now)
+            return session
         if session.statut in RUNNING:
             self._started(session, now)
             return session  # a rebooted kiosk resumes with the current time
+        self.check_open(now, body={'valid': False})
         self.charter_gate(session, poste, charte_version, ip=source_ip)   # privacy.py
         try:
             with writing():
                 poste = self._reload(poste)
                 self._check_poste_free(poste, ignore=session)
+                fin_prevue, capped = self.cap_at_closing(
+                    deadline(now, session.duree_initiale, session.temps_ajoute), now)
                 started = {
-                    'statut': ACTIVE, 'debut_session': now,
-                    'fin_prevue': deadline(now, session.duree_initiale, session.temps_ajoute),
+                    'statut': ACTIVE, 'debut_session': now, 'fin_prevue': fin_prevue,
+                    'limite_fermeture': capped,
                     'avertissements': Session.format_warnings(passed_thresholds(
-                        self.config.warning_times, session.duree_initiale + session.temps_ajoute))}
+                        self.config.warning_times, remaining_seconds(fin_prevue, now)))}
                 won = (Session.update(poste=poste, **started)
                        .where(Session.id == session.id, Session.statut == EN_ATTENTE)
                        .execute())
@@ -118,7 +133,7 @@ class Sessions:
         self.code_failures_by_poste.reset(poste.id)
         return session
 
-    def add_time(self, session, seconds, *, operateur, ip):
+    def add_time(self, session, seconds, *, operateur, ip, force=False):
         if not MIN_ADDED <= seconds <= MAX_ADDED:
             raise Invalid({'seconds': [f'Le temps ajouté doit être compris entre {MIN_ADDED} '
                                        f'et {MAX_ADDED} secondes.']})
@@ -127,15 +142,26 @@ class Sessions:
             session = self._load(session.id)
             if session.statut not in OPEN_STATUTS or self._overdue(session, now):
                 raise Conflict('Cette session est terminée : impossible d’ajouter du temps.')
+            if session.utilisateur_id:
+                running_left = temps_restant(session, now) if session.statut in RUNNING else 0
+                self.check_policy(session.utilisateur, seconds, now, force=force, operateur=operateur, ip=ip,
+                                  session=session, running_left=running_left,
+                                  whole_session=session.duree_initiale + session.temps_ajoute)
+            before, asked = session.fin_prevue, seconds
             session.temps_ajoute += seconds
             if session.fin_prevue is not None:
-                session.fin_prevue += timedelta(seconds=seconds)
-                left = remaining_seconds(session.fin_prevue, now)
+                session.fin_prevue, capped = self.cap_at_closing(session.fin_prevue + timedelta(seconds=seconds), now)
+                session.limite_fermeture = session.limite_fermeture or capped
+                seconds = max(0, round((session.fin_prevue - before).total_seconds()))
+                left = temps_restant(session, now)   # frozen while paused
                 session.avertissements = Session.format_warnings(
                     passed_thresholds(self.config.warning_times, left))
             session.save()
+            capped_note = (f' (limité à la fermeture : {seconds // 60} min effectives)'
+                           if seconds != asked else '')
             audit.record('ajout_temps', now=now, operateur=operateur, session=session, ip=ip,
-                         details=f'{seconds // 60} min ajoutées.', metadata={'secondes': seconds})
+                         details=f'{asked // 60} min ajoutées{capped_note}.',
+                         metadata={'secondes': asked, 'effectives': seconds})
             self._session_changed(session, now)
             if session.statut in RUNNING and session.poste_id:
                 events.publish(events.TIME_ADDED, poste_id=session.poste_id, seconds=seconds,
@@ -149,7 +175,8 @@ class Sessions:
             session = self._load(session.id)
             if session.statut not in OPEN_STATUTS:
                 raise Conflict('Cette session est déjà terminée.')
-            who = 'par le visiteur' if raison == Reason.BY_VISITOR else 'par le personnel'
+            who = {Reason.BY_VISITOR: 'par le visiteur',
+                   Reason.INACTIVITY: 'pour inactivité'}.get(raison, 'par le personnel')
             details = f'Session terminée {who}.' + (f' Motif : {note}' if note else '')
             if note:
                 session.notes = (session.notes + '\n' if session.notes else '') + note
@@ -157,12 +184,13 @@ class Sessions:
                                 details=details)
         return session
 
-    def end_by_visitor(self, poste, *, ip):
-        """The visitor pressed "end my session" on the kiosk of `poste`."""
+    def end_by_visitor(self, poste, *, ip, raison=Reason.BY_VISITOR):
+        """The visitor pressed "end my session" on the kiosk of `poste` (or the kiosk saw no input
+        for INACTIVITY_TIMEOUT: raison=INACTIVITY)."""
         session = self._running_on(poste)
         if session is None:
             raise Conflict('Aucune session en cours sur ce poste.')
-        return self.terminate(session, raison=Reason.BY_VISITOR, operateur='', ip=ip)
+        return self.terminate(session, raison=raison, operateur='', ip=ip)
 
     def expire_due(self):
         """End every running session past its deadline and every waiting code past its validity.
@@ -172,8 +200,10 @@ class Sessions:
         """
         now = self.now()
         stale = now - timedelta(seconds=self.config.pending_code_ttl)
+        abandoned = now - timedelta(seconds=self.config.pause_max)
         due = [row.id for row in Session.select(Session.id).where(
-            (Session.statut.in_(RUNNING) & (Session.fin_prevue <= now)) |
+            ((Session.statut == ACTIVE) & (Session.fin_prevue <= now)) |
+            ((Session.statut == SUSPENDUE) & (Session.pause_debut <= abandoned)) |
             ((Session.statut == EN_ATTENTE) & (Session.created_at <= stale)))]
         ended = []
         for session_id in due:
@@ -197,9 +227,15 @@ class Sessions:
             # Rows another process is working on are left to it (it warns or ends them once).
             sessions = list(db.locked(self._with_relations().where(Session.id.in_(list(session_ids))),
                                       Session, skip=True))
+            closing = [s for s in sessions if self._overdue(s, now) and s.limite_fermeture]
+            closing_ids = {s.id for s in closing}
             for session in sessions:
+                if session.id in closing_ids:
+                    continue
                 if not self._expire_if_due(session, now):
                     self._warn(session, now)
+            if closing:   # the library closes: a whole room ends at once (desk/policy.py)
+                self.end_at_closing(closing, now)
         return sessions
 
     def send_due_warnings(self, session):
@@ -210,12 +246,24 @@ class Sessions:
     # -- internals --------------------------------------------------------------------------
 
     def _expire_if_due(self, session, now):
+        if session.statut == SUSPENDUE:
+            if not self._overdue(session, now):
+                return False
+            self._end(session, EXPIREE, Reason.PAUSE_EXPIRED, now,
+                      details='Pause trop longue : session terminée.')
+            return True
+        if self._overdue(session, now) and session.limite_fermeture:
+            self._end(session, TERMINEE, Reason.LIBRARY_CLOSING, now, details='Fermeture de la bibliothèque.')
+            return True
         if self._overdue(session, now):
             self._end(session, EXPIREE, Reason.EXPIRATION, now, details='Temps écoulé : session expirée.')
             return True
         return False
 
     def _overdue(self, session, now):
+        if session.statut == SUSPENDUE:   # paused: its deadline stands still; PAUSE_MAX ends it
+            return (session.pause_debut is not None
+                    and pause_deadline(session.pause_debut, self.config.pause_max) <= now)
         return session.statut in RUNNING and session.fin_prevue is not None and session.fin_prevue <= now
 
     def _warn(self, session, now):

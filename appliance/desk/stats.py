@@ -18,7 +18,7 @@ CLIPPED = '''
     SELECT poste_id,
            {greatest}({epoch_debut}, {p}) AS cs,
            {least}(COALESCE({epoch_fin}, {p}), {p}) AS ce
-    FROM poste_session
+    FROM {sessions}
     WHERE debut_session IS NOT NULL AND debut_session < {p}
       AND (fin_session IS NULL OR fin_session > {p})
 '''
@@ -39,19 +39,20 @@ USE_BY_POSTE = '''
     SELECT poste_id, COUNT(*), SUM(ce - cs) FROM s WHERE ce > cs GROUP BY poste_id
 '''
 STARTS_BY_HOUR = '''
-    SELECT {epoch_debut} / 3600 AS h, COUNT(*) FROM poste_session
+    SELECT {epoch_debut} / 3600 AS h, COUNT(*) FROM {sessions}
     WHERE debut_session >= {p} AND debut_session < {p}
     GROUP BY {epoch_debut} / 3600
 '''
-# Sessions started in the range: how many, by how many visitors, how long the ended ones lasted.
+# Sessions started in the range: how many, by how many visitors, how long the ended ones lasted
+# (their pauses left out: time used, not time held).
 TOTALS = '''
     SELECT COUNT(*), COUNT(DISTINCT utilisateur_id),
-           AVG(CASE WHEN fin_session IS NOT NULL THEN {epoch_fin} - {epoch_debut} END)
-    FROM poste_session
+           AVG(CASE WHEN fin_session IS NOT NULL THEN {epoch_fin} - {epoch_debut} - duree_pauses END)
+    FROM {sessions}
     WHERE debut_session >= {p} AND debut_session < {p}
 '''
 UNUSED_CODES = '''
-    SELECT COUNT(*) FROM poste_session
+    SELECT COUNT(*) FROM {sessions}
     WHERE debut_session IS NULL AND statut = 'expiree' AND created_at >= {p} AND created_at < {p}
 '''
 
@@ -68,14 +69,17 @@ def dialect():
             'epoch_fin': epoch.format('fin_session')}
 
 
-def sql(template, **extra):
+def sql(template, site=None, **extra):
     words = dialect()
+    # One site: its sessions only (an id, never text from the request).
+    words['sessions'] = ('poste_session' if site is None else
+                         f'(SELECT * FROM poste_session WHERE site_id = {int(site)}) AS poste_session')
     words['clipped'] = CLIPPED.format(**words)
     return template.format(**words, **extra)
 
 
-def rows(template, params):
-    return db.database.execute_sql(sql(template), params).fetchall()
+def rows(template, params, site=None):
+    return db.database.execute_sql(sql(template, site), params).fetchall()
 
 
 def stored(moment):
@@ -100,7 +104,7 @@ def local_midnight_epoch(day):
     return int(time.mktime((day.year, day.month, day.day, 0, 0, 0, 0, 0, -1)))
 
 
-def compute(date_min, date_max, now):
+def compute(date_min, date_max, now, site=None):
     """The statistics of the local days date_min..date_max; `now` is naive UTC."""
     start = local_midnight_epoch(date_min)
     end = local_midnight_epoch(date_max + timedelta(days=1))
@@ -109,10 +113,10 @@ def compute(date_min, date_max, now):
     clipped = [start, now_epoch, end, stored(end_dt), stored(start_dt)]
     between = [stored(start_dt), stored(end_dt)]
 
-    use_by_hour = dict(rows(USE_BY_HOUR, clipped))
-    starts_by_hour = dict(rows(STARTS_BY_HOUR, between))
-    sessions, visitors, average = rows(TOTALS, between)[0]
-    unused = rows(UNUSED_CODES, between)[0][0]
+    use_by_hour = dict(rows(USE_BY_HOUR, clipped, site))
+    starts_by_hour = dict(rows(STARTS_BY_HOUR, between, site))
+    sessions, visitors, average = rows(TOTALS, between, site)[0]
+    unused = rows(UNUSED_CODES, between, site)[0][0]
 
     days = {date_min + timedelta(days=i): {'sessions': 0, 'duree': 0}
             for i in range((date_max - date_min).days + 1)}
@@ -133,7 +137,8 @@ def compute(date_min, date_max, now):
     return {
         'date_min': date_min.isoformat(),
         'date_max': date_max.isoformat(),
-        'postes': Poste.select().count(),
+        'postes': postes_of(site).count(),
+        'site': site,
         'totaux': {
             'sessions': sessions,
             'visiteurs': visitors,
@@ -144,13 +149,17 @@ def compute(date_min, date_max, now):
         'par_jour': [{'date': d.isoformat(), **values} for d, values in days.items()],
         'occupation': [[round(used[w][h] / HOUR / occurrences[w][h], 2) if occurrences[w][h] else 0
                         for h in range(24)] for w in range(7)],
-        'par_poste': by_poste(rows(USE_BY_POSTE, clipped)),
+        'par_poste': by_poste(rows(USE_BY_POSTE, clipped, site), site),
     }
 
 
-def by_poste(found):
+def postes_of(site):
+    return Poste.select() if site is None else Poste.select().where(Poste.site == site)
+
+
+def by_poste(found, site=None):
     """Every poste (unused ones too), then the time of postes since deleted under one line."""
-    names = {p.id: p.nom for p in Poste.select(Poste.id, Poste.nom)}
+    names = {p.id: p.nom for p in postes_of(site).select(Poste.id, Poste.nom)}
     result = {pid: {'poste': pid, 'nom': nom, 'sessions': 0, 'duree': 0} for pid, nom in names.items()}
     for poste_id, count, seconds in found:
         key = poste_id if poste_id in names else None

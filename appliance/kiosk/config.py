@@ -26,6 +26,24 @@ KEYS = {
     'fullscreen': 'KIOSK_FULLSCREEN',
     'ca': 'KIOSK_CA',
 }
+# The desk's commands (docs/kiosk.md, « Les commandes de l'accueil »): a system command each.
+COMMAND_KEYS = {
+    'verrouiller': ('lock_command', 'KIOSK_LOCK_COMMAND'),
+    'deconnecter': ('logoff_command', 'KIOSK_LOGOFF_COMMAND'),
+    'redemarrer': ('restart_command', 'KIOSK_RESTART_COMMAND'),
+    'eteindre': ('shutdown_command', 'KIOSK_SHUTDOWN_COMMAND'),
+}
+KEYS.update(COMMAND_KEYS.values())
+
+
+def default_commands(platform=sys.platform):
+    """The system's own commands for the desk's commands. Locking needs none: the kiosk's lock
+    screen is the lock (the server paused the session first)."""
+    if platform.startswith('win'):
+        return {'verrouiller': '', 'deconnecter': 'shutdown /l', 'redemarrer': 'shutdown /r /t 0',
+                'eteindre': 'shutdown /s /t 0'}
+    return {'verrouiller': '', 'deconnecter': 'loginctl terminate-session "$XDG_SESSION_ID"',
+            'redemarrer': 'systemctl reboot', 'eteindre': 'systemctl poweroff'}
 TRUE, FALSE = ('1', 'yes', 'true', 'on', 'oui'), ('0', 'no', 'false', 'off', 'non')
 
 
@@ -45,6 +63,7 @@ class KioskConfig:
     state_file: str = ''
     fullscreen: bool = True
     ca: str = ''                # the appliance's certificate authority (PEM): trust it, and it alone
+    commands: dict = field(default_factory=dict)   # commande -> system command ('' : none)
 
     @property
     def ws_url(self):
@@ -166,7 +185,17 @@ def _build(values, env, platform):
         state_file=values.get('state_file', '').strip() or default_state_file(env, platform),
         fullscreen=fullscreen in TRUE,
         ca=os.path.abspath(ca) if ca else '',
+        commands=_commands(values, platform),
     )
+
+
+def _commands(values, platform):
+    """Each command as configured (an empty value: none), else the platform's default."""
+    commands = default_commands(platform)
+    for commande, (key, _) in COMMAND_KEYS.items():
+        if key in values:
+            commands[commande] = values[key].strip()
+    return commands
 
 
 def _check_authority(path):

@@ -10,7 +10,8 @@ import threading
 import time
 
 from appliance.kiosk.connection import Connection
-from appliance.kiosk.state import END_COMMAND, FORGET, SAVE, SEND, KioskState, format_remaining
+from appliance.kiosk.idle import NoIdle
+from appliance.kiosk.state import COMMAND, END_COMMAND, FORGET, SAVE, SEND, KioskState, format_remaining
 from appliance.kiosk.store import SessionStore
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ class Runtime:
         self.link = Connection(config.ws_url, config.headers, self.events, sslopt=config.sslopt)
         self.store = SessionStore(config.state_file)
         self._shown = None
+        self.idle = NoIdle()    # the system's idle time (kiosk/idle.py); the screen sets it
 
     def start(self):
         kept = self.store.load()
@@ -50,8 +52,22 @@ class Runtime:
             except queue.Empty:
                 break
             self._apply(self._dispatch(event))
+        idle = self.idle.seconds()
+        if idle is not None:     # input anywhere on the computer counts (inactivity)
+            self.state.activity(self.state.clock.monotonic() - idle)
         self._apply(self.state.tick())
         self._report()
+
+    def pause(self):
+        self._apply(self.state.pause())
+        self._report()
+
+    def request_time(self, seconds):
+        self._apply(self.state.request_time(seconds))
+        self._report()
+
+    def activity(self):
+        self.state.activity()
 
     def submit_code(self, text):
         self._apply(self.state.submit_code(text))
@@ -90,17 +106,25 @@ class Runtime:
                 self.store.forget()
             elif effect[0] == END_COMMAND:
                 run_end_command(self.config.end_command)
+            elif effect[0] == COMMAND:
+                log.warning('the desk asks: %s', effect[1])
+                run_end_command(self.config.commands.get(effect[1], ''), what=effect[1])
 
     def _report(self):
         """Logs what the screen shows whenever it changes: what a visitor saw is then on record."""
         state = self.state
-        shown = (state.locked, state.feedback[0] if state.locked else None, state.link_text,
-                 state.notice, state.charter['version'] if state.charter else None)
+        shown = (state.locked, state.feedback[0] if state.locked or state.paused else None, state.link_text,
+                 state.notice, state.paused, state.message, state.charter['version'] if state.charter else None)
         if shown == self._shown:
             return
         self._shown = shown
-        if state.locked and state.charter:
+        if state.message:
+            log.info('screen: message | %s', state.message)
+        if (state.locked or state.paused) and state.charter:
             log.info('screen: charter version %d to accept | %s', state.charter['version'],
+                     state.link_text or 'online')
+        elif state.paused:
+            log.info('screen: paused %s left | %s | %s', format_remaining(state.remaining()), state.feedback[0],
                      state.link_text or 'online')
         elif state.locked:
             log.info('screen: locked | %s | %s', state.feedback[0], state.link_text or 'online')
@@ -109,8 +133,9 @@ class Runtime:
                      state.notice or '-', state.link_text or 'online')
 
 
-def run_end_command(command):
-    """Runs the configured command in the background (it may take a while, or log us out)."""
+def run_end_command(command, what='end-of-session'):
+    """Runs the configured command in the background (it may take a while, or log us out).
+    `what` names it in the log (the end of a session, or a command of the desk)."""
     if not command:
         return
 
@@ -118,12 +143,12 @@ def run_end_command(command):
         try:
             done = subprocess.run(command, shell=True, timeout=END_COMMAND_TIMEOUT)
         except (OSError, subprocess.SubprocessError) as exc:
-            log.error('end-of-session command failed: %s', exc)
+            log.error('%s command failed: %s', what, exc)
             return
         if done.returncode:
-            log.error('end-of-session command exited with status %d', done.returncode)
+            log.error('%s command exited with status %d', what, done.returncode)
         else:
-            log.info('end-of-session command done')
+            log.info('%s command done', what)
 
-    log.info('running the end-of-session command')
+    log.info('running the %s command', what)
     threading.Thread(target=run, name='end-command', daemon=True).start()

@@ -10,6 +10,7 @@ import tkinter as tk
 import webbrowser
 
 from appliance.kiosk.admin import AdminGate
+from appliance.kiosk.idle import system_idle
 from appliance.kiosk.state import format_remaining
 from appliance.protocol import normalise_code
 
@@ -18,6 +19,7 @@ log = logging.getLogger(__name__)
 POLL_MS = 100
 RAISE_EVERY = 1.0           # seconds between re-raising our windows above anything that popped up
 ADMIN_KEYS = '<Control-Shift-F12>'
+REQUEST_SECONDS = 900       # « Plus de temps » asks for a quarter of an hour
 
 TITLE_LOCK = 'Poste Public'
 TITLE_TIMER = 'Poste Public - temps restant'
@@ -65,6 +67,9 @@ class Screen:
         self._build_maintenance()
 
     def run(self):
+        self.runtime.idle = system_idle()
+        for sequence in ('<Key>', '<Motion>', '<ButtonPress>'):   # our own windows' input, at least
+            self.root.bind_all(sequence, lambda event: self.runtime.activity(), add='+')
         self.runtime.start()
         if not self.gate.enabled:
             log.info('admin escape disabled: no admin_secret_hash configured')
@@ -88,7 +93,9 @@ class Screen:
         self.library_label = tk.Label(center, text=self.config.library_name, font=self._font(2.2, 'bold'),
                                       bg=BG, fg=FG, wraplength=self.root.winfo_screenwidth() * 0.8)
         self.library_label.pack(pady=(0, self.unit))
-        tk.Label(center, text='Bienvenue !', font=self._font(1.4), bg=BG, fg=MUTED).pack()
+        self.welcome = tk.Label(center, text='Bienvenue !', font=self._font(1.4), bg=BG, fg=MUTED)
+        self.welcome.pack()
+        self.paused_label = tk.Label(center, font=self._font(1.3, 'bold'), bg=BG, fg=NOTICE_BG)
 
         self.code_frame = tk.Frame(center, bg=BG)
         self.code_frame.pack(pady=self.unit * 2)
@@ -162,6 +169,12 @@ class Screen:
         self.home_button = self._button(self.timer_frame, "Page d'accueil", self._open_home, 0.7)
         self.end_button = self._button(self.timer_frame, 'Terminer ma session', self._ask_end, 0.7)
         self.end_button.pack(pady=(self.unit // 4, 0))
+        self.control_frame = tk.Frame(self.timer_frame, bg=BG)   # above the end button
+        self.control_frame.pack(before=self.end_button, pady=(self.unit // 4, 0))
+        self.pause_button = self._button(self.control_frame, 'Pause', self._pause, 0.6)
+        self.pause_button.pack(side='left', padx=2)
+        self.request_button = self._button(self.control_frame, 'Plus de temps', self._request_time, 0.6)
+        self.request_button.pack(side='left', padx=2)
         self.confirm_frame = tk.Frame(self.timer_frame, bg=BG)
         tk.Label(self.confirm_frame, text='Terminer maintenant ?', font=self._font(0.7), bg=BG,
                  fg=FG).pack()
@@ -215,7 +228,7 @@ class Screen:
 
     def _render(self):
         state = self.runtime.state
-        mode = 'maintenance' if self.maintenance else 'locked' if state.locked else 'session'
+        mode = 'maintenance' if self.maintenance else 'locked' if state.locked or state.paused else 'session'
         if mode != self._mode:
             self._switch(mode)
         now = time.monotonic()
@@ -227,6 +240,8 @@ class Screen:
         elif mode == 'session':
             self._render_timer(state, keep_on_top)
         notice = state.notice if mode == 'session' else None
+        if state.message and mode != 'maintenance':   # the desk's message, on either screen
+            notice = "Message de l'accueil :\n" + state.message
         if notice != self._notice:
             self._show_notice(notice)
 
@@ -274,6 +289,14 @@ class Screen:
                 self.code_entry.focus_force()
         self.link_label.configure(text=state.link_text or '')
         self.clock_label.configure(text=time.strftime('%H:%M'))
+        paused = 'Session en pause — temps restant {}'.format(format_remaining(state.remaining())) \
+            if state.paused else ''
+        if self.paused_label.cget('text') != paused:
+            self.paused_label.configure(text=paused)
+            if paused:
+                self.paused_label.pack(after=self.welcome, pady=(self.unit, 0))
+            else:
+                self.paused_label.pack_forget()
         name = state.library_name or self.config.library_name   # the server's word first
         if self.library_label.cget('text') != name:
             self.library_label.configure(text=name)
@@ -318,6 +341,9 @@ class Screen:
                 if not isinstance(widget, tk.Button):
                     widget.configure(bg=colour)
         self.timer_link.configure(text='Hors ligne : le décompte continue' if state.link_text else '')
+        requestable = 'disabled' if state.request_pending or state.link_text else 'normal'
+        if self.request_button.cget('state') != requestable:
+            self.request_button.configure(state=requestable)
         if bool(self._home_page()) != bool(self.home_button.winfo_manager()):
             if self._home_page():
                 self.home_button.pack(before=self.end_button, pady=(self.unit // 4, 0))
@@ -374,6 +400,14 @@ class Screen:
 
     def _end_session(self):
         self.runtime.end_session()
+        self._render()
+
+    def _pause(self):
+        self.runtime.pause()
+        self._render()
+
+    def _request_time(self):
+        self.runtime.request_time(REQUEST_SECONDS)
         self._render()
 
     def _drag_start(self, event):

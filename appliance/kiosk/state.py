@@ -12,6 +12,10 @@ Each input returns the effects it asks for, as tuples for the caller to carry ou
   (SAVE, code, deadline)   keep the session on disk (deadline: wall-clock epoch seconds)
   (FORGET,)                drop the kept session
   (END_COMMAND,)           run the end-of-session command (after FORGET: it may log the desktop out)
+  (COMMAND, commande)      carry out a command of the desk: verrouiller, deconnecter, redemarrer, eteindre
+Live control (docs/kiosk.md): a paused session (`paused`) shows the lock screen with its time frozen
+and takes the visitor's own code to resume; messages of the desk (`message`); requests for more time
+(request_time, `request_pending`); inactivity (activity() on input, INACTIVITY_TIMEOUT from the server).
 The screen reads the rest from properties: locked, remaining(), feedback, link_text, notice,
 library_name, home_page, charter (the charter to accept before the session starts, or None)...
 
@@ -21,8 +25,10 @@ disconnected, the countdown runs on the monotonic clock and locks at zero by its
 import math
 
 from appliance.protocol import CODE_LENGTH, MAINTENANCE, Action, Close, Reason, Type, normalise_code
+from appliance.protocol import INACTIVITY_WARNING, KIOSK_COMMANDS, LOCK, LOG_OFF, RESTART, SHUT_DOWN, SUSPENDUE
 
 SEND, SAVE, FORGET, END_COMMAND = 'send', 'save', 'forget', 'end_command'
+COMMAND = 'command'
 
 HEARTBEAT_SECONDS = 5
 ANSWER_TIMEOUT = 10     # no answer to a code after this long: say so and let the visitor retry
@@ -48,6 +54,25 @@ ENDED = {
     Reason.BY_VISITOR: 'Session terminée. À bientôt !',
 }
 ENDED_OTHER = 'Session terminée.'
+ENDED[Reason.PAUSE_EXPIRED] = 'Votre pause a trop duré : la session est terminée.'
+ENDED[Reason.INACTIVITY] = 'Session terminée faute d’activité.'
+DESK_MESSAGE_SECONDS = 60   # a message of the desk stays this long (or until closed)
+PAUSED = 'Session en pause : entrez votre code pour reprendre'
+REQUEST_SENT = 'Demande transmise à l’accueil.'
+INACTIVITY_NOTICE = 'Êtes-vous toujours là ? Sans action de votre part, la session se termine dans 1 minute.'
+COMMAND_TEXTS = {
+    LOCK: 'Poste verrouillé par l’accueil.',
+    LOG_OFF: 'Déconnexion demandée par l’accueil.',
+    RESTART: 'Redémarrage du poste demandé par l’accueil…',
+    SHUT_DOWN: 'Arrêt du poste demandé par l’accueil…',
+}
+
+
+def refused_text(motif):
+    return 'Demande refusée : {}'.format(motif) if motif else 'Demande refusée.'
+# The library's closing (opening hours): the notice before, and the end.
+ENDED[Reason.LIBRARY_CLOSING] = 'La bibliothèque ferme : votre session est terminée. À bientôt !'
+CLOSING_SOON = 'La bibliothèque ferme bientôt.'
 
 
 def format_remaining(seconds):
@@ -89,6 +114,15 @@ class KioskState:
         self.charter = None             # {'version', 'texte'} to accept before the session starts
         self._charter_code = None       # the code it is for
         self._charter_until = 0.0
+        self.paused = False             # a paused session: the lock screen, its time frozen
+        self._paused_left = 0
+        self.message = None             # the desk's last message, shown on either screen
+        self._message_until = 0.0
+        self.request_pending = False    # a request for more time awaits its answer
+        self.inactivity = 0             # INACTIVITY_TIMEOUT, from the server (0: off)
+        self._last_input = 0.0          # monotonic time of the visitor's last input
+        self._idle_warned = False
+        self._ended_raison = None       # why the visitor's kiosk ended the session (told when back)
 
     # ---- what the screen shows
 
@@ -98,6 +132,8 @@ class KioskState:
 
     def remaining(self):
         """Whole seconds left, rounded up; 0 when locked or at the end."""
+        if self.paused:
+            return self._paused_left
         if self._deadline is None:
             return 0
         return max(0, math.ceil(self._deadline - self.clock.monotonic() - 1e-6))
@@ -108,8 +144,8 @@ class KioskState:
 
     @property
     def can_enter_code(self):
-        return (self.locked and self.link == 'up' and not self._pending and self.statut != MAINTENANCE
-                and self.charter is None)
+        return ((self.locked or self.paused) and self.link == 'up' and not self._pending
+                and self.statut != MAINTENANCE and self.charter is None)
 
     @property
     def feedback(self):
@@ -118,6 +154,8 @@ class KioskState:
             return IN_MAINTENANCE, False
         if self._feedback:
             return self._feedback[0], self._feedback[1]
+        if self.paused:
+            return PAUSED, False
         return PROMPT, False
 
     @property
@@ -173,15 +211,49 @@ class KioskState:
             return []
         self._pending = (code, self.clock.monotonic())
         self._feedback = None
+        if self.paused:   # the visitor is back: their own code resumes the session
+            return [(SEND, {'type': Type.RESUME, 'code': code})]
         return [(SEND, {'type': Type.VALIDATE_CODE, 'code': code})]
 
     def end_session(self):
         """The visitor leaves: lock now; the server is told now, or when it is back."""
         if self.locked:
             return []
+        return self._end_here(Reason.BY_VISITOR)
+
+    def _end_here(self, raison):
         self._ended_code = self.code
-        effects = [(SEND, {'type': Type.END_SESSION})] if self.link == 'up' else []
-        return effects + self._lock(ENDED[Reason.BY_VISITOR])
+        self._ended_raison = raison
+        effects = [(SEND, self._end_message())] if self.link == 'up' else []
+        return effects + self._lock(ENDED[raison])
+
+    def _end_message(self):
+        if self._ended_raison == Reason.INACTIVITY:
+            return {'type': Type.END_SESSION, 'raison': Reason.INACTIVITY}
+        return {'type': Type.END_SESSION}
+
+    def pause(self):
+        """The visitor steps away: the server pauses the session and answers `paused`."""
+        if self.locked or self.paused or self.link != 'up':
+            return []
+        return [(SEND, {'type': Type.PAUSE})]
+
+    def request_time(self, seconds):
+        """The visitor asks for `seconds` more: one request at a time."""
+        if self.locked or self.paused or self.link != 'up' or self.request_pending:
+            return []
+        self.request_pending = True
+        return [(SEND, {'type': Type.REQUEST_TIME, 'seconds': seconds})]
+
+    def activity(self, at=None):
+        """The visitor's input (keyboard, mouse, touch), now or at monotonic time `at`."""
+        at = self.clock.monotonic() if at is None else at
+        if at > self._last_input:
+            self._last_input = at
+            if self._idle_warned:
+                self._idle_warned = False
+                if self.notice == INACTIVITY_NOTICE:
+                    self.notice = None
 
     def accept_charter(self):
         """The visitor accepts the charter shown: the code goes again, with the version accepted."""
@@ -201,12 +273,21 @@ class KioskState:
 
     def dismiss_notice(self):
         self.notice = None
+        self.message = None
+        self.activity()
 
     def tick(self):
         now = self.clock.monotonic()
         effects = []
-        if not self.locked and self.remaining() == 0:
+        if not self.locked and not self.paused and self.remaining() == 0:
             effects += self._lock(ENDED[Reason.EXPIRATION])
+        if not self.locked and not self.paused and self.inactivity > 0:
+            idle = now - self._last_input
+            if idle >= self.inactivity:
+                effects += self._end_here(Reason.INACTIVITY)
+            elif idle >= self.inactivity - min(INACTIVITY_WARNING, self.inactivity / 2) and not self._idle_warned:
+                self._idle_warned = True
+                self._notify(INACTIVITY_NOTICE)
         if self._pending and now - self._pending[1] >= ANSWER_TIMEOUT:
             self._pending = None
             self._say(NO_ANSWER, error=True)
@@ -214,6 +295,8 @@ class KioskState:
             self._feedback = None
         if self.notice and now >= self._notice_until:
             self.notice = None
+        if self.message and now >= self._message_until:
+            self.message = None
         if self.charter is not None and now >= self._charter_until:
             self._drop_charter()
             self._say(CHARTER_TIMEOUT, error=False)
@@ -234,6 +317,14 @@ class KioskState:
             Action.WARNING: self._on_warning,
             Action.CLOSE_SESSION: self._on_close_session,
             Action.CHARTER_REQUIRED: self._on_charter_required,
+            Action.PAUSED: self._on_paused,
+            Action.RESUMED: self._on_resumed,
+            Action.MESSAGE: self._on_message,
+            Action.COMMAND: self._on_command,
+            Action.REQUEST_PENDING: self._on_request_pending,
+            Action.REQUEST_REFUSED: self._on_request_refused,
+            Action.ERROR: self._on_error,
+            Action.CLOSING: self._on_closing,
         }.get(action) if isinstance(action, str) else None
         return handler(msg) if handler else []
 
@@ -241,6 +332,7 @@ class KioskState:
 
     def _on_sync(self, msg):
         self.statut = msg.get('statut')
+        self._take_inactivity(msg)
         if _text(msg.get('bibliotheque')):
             self.library_name = msg['bibliotheque']
         if isinstance(msg.get('page_accueil'), str):
@@ -252,7 +344,9 @@ class KioskState:
             code = _text(session.get('code_acces')) or self.code
             if code and code == self._ended_code:
                 # The visitor ended it while we could not say so: say it now, stay locked.
-                return [(SEND, {'type': Type.END_SESSION})]
+                return [(SEND, self._end_message())]
+            if session.get('statut') == SUSPENDUE:
+                return self._pause(code, left)
             return self._enter(code, left)
         if not self.locked:
             return self._lock(ENDED_OTHER)
@@ -260,6 +354,7 @@ class KioskState:
 
     def _on_session_started(self, msg):
         left = _seconds(msg.get('temps_restant'))
+        self._take_inactivity(msg)
         session = _mapping(msg.get('session')) or {}
         code = _text(session.get('code_acces')) or (self._pending[0] if self._pending else self._resume_code)
         self._pending = None
@@ -300,6 +395,7 @@ class KioskState:
         if self.locked or not left:
             return []
         added = _seconds(msg.get('seconds'))
+        self.request_pending = False
         if added:
             self._notify('Temps ajouté : {}.'.format(minutes_text(added)))
         return self._enter(self.code, left)
@@ -317,15 +413,102 @@ class KioskState:
             return []
         return self._lock(ENDED.get(_text(msg.get('raison')), ENDED_OTHER))
 
+    def _on_paused(self, msg):
+        left = _seconds(msg.get('temps_restant'))
+        code = self.code or (self._pending[0] if self._pending else self._resume_code)
+        self._pending = None
+        self._resume_code = None
+        if not code:
+            return []
+        return self._pause(code, left if left is not None else self.remaining())
+
+    def _on_resumed(self, msg):
+        left = _seconds(msg.get('temps_restant'))
+        self._pending = None
+        if self.locked or not left:
+            return []
+        return self._enter(self.code, left)
+
+    def _on_message(self, msg):
+        text = _text(msg.get('message'))
+        if text:
+            self.message = text
+            self._message_until = self.clock.monotonic() + DESK_MESSAGE_SECONDS
+        return []
+
+    def _on_command(self, msg):
+        commande = msg.get('commande')
+        if commande not in KIOSK_COMMANDS:
+            return []
+        if commande == LOCK and (self.locked or self.paused):
+            self._say(COMMAND_TEXTS[LOCK], error=False)
+            return [(COMMAND, commande)]
+        # The server ended the session first; should it still run here, it ends now.
+        effects = self._lock(COMMAND_TEXTS[commande]) if not self.locked else []
+        self._say(COMMAND_TEXTS[commande], error=False)
+        return effects + [(COMMAND, commande)]
+
+    def _on_request_pending(self, msg):
+        if not self.locked:
+            self._notify(REQUEST_SENT)
+        return []
+
+    def _on_request_refused(self, msg):
+        self.request_pending = False
+        if not self.locked:
+            self._notify(refused_text(_text(msg.get('motif'))))
+        return []
+
+    def _on_error(self, msg):
+        if msg.get('type') == Type.REQUEST_TIME and self.request_pending:
+            self.request_pending = False
+            if not self.locked:
+                self._notify(_text(msg.get('detail')) or refused_text(None))
+        return []
+
+    def _on_closing(self, msg):
+        """The library closes soon: said on the lock screen, or shown during the session until it
+        ends (the visitor may dismiss it); the countdown is cut to the server's figure, never
+        lengthened: it never shows more time than the library has left."""
+        left = _seconds(msg.get('temps_restant'))
+        text = _text(msg.get('message')) or CLOSING_SOON
+        if self.locked:
+            self._say(text, error=False)
+            return []
+        self.notice = text
+        self._notice_until = float('inf')
+        if left and left < self.remaining():
+            return self._enter(self.code, left)
+        return []
+
     # ---- helpers
+
+    def _take_inactivity(self, msg):
+        value = _seconds(msg.get('inactivite'))
+        if value is not None:
+            self.inactivity = value
+
+    def _pause(self, code, left):
+        """The session of `code` is paused with `left` seconds: the lock screen, time frozen."""
+        self.code = code
+        self.paused = True
+        self._paused_left = left
+        self._deadline = None
+        self.notice = None
+        self.request_pending = False
+        self._feedback = None
+        return []
 
     def _enter(self, code, left):
         """Start or go on with a session that has `left` seconds, by the server's figure."""
         if not code:
             return []
         self._drop_charter()
-        if self.locked:
+        if self.locked or self.paused:
             self._feedback = None
+            self._last_input = self.clock.monotonic()   # inactivity counts from the start
+            self._idle_warned = False
+        self.paused = False
         if code != self._ended_code:
             self._ended_code = None
         self.code = code
@@ -340,6 +523,8 @@ class KioskState:
         self.code = None
         self._deadline = None
         self.notice = None
+        self.paused = False
+        self.request_pending = False
         self._say(text, error=False)
         return [(FORGET,), (END_COMMAND,)]
 

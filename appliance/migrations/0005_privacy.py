@@ -12,7 +12,7 @@ from peewee import (SQL, AutoField, BooleanField, CharField, DateTimeField, Inte
                     SqliteDatabase, TextField)
 
 CONTENT = ('id', 'action', 'operateur', 'utilisateur', 'utilisateur_nom', 'session', 'poste',
-           'poste_nom', 'details', 'metadata', 'ip_address', 'created_at')
+           'poste_nom', 'details', 'metadata', 'ip_address', 'site', 'created_at')
 
 
 def _moment(value):
@@ -70,6 +70,7 @@ def up(migrator, db):
         details = TextField()
         metadata = TextField()
         ip_address = CharField(null=True)
+        site = IntegerField(null=True)   # added by 0002_sites
         created_at = DateTimeField()
         empreinte = CharField()
 

@@ -9,9 +9,10 @@ import json
 import gevent
 
 from appliance import db, events
-from appliance.clock import iso
+from appliance.clock import iso, parse_iso, remaining_seconds
 from appliance.desk.privacy import CharterRequired
 from appliance.errors import AppError
+from appliance.hours import closing_message
 from appliance.models import Session
 from appliance.protocol import Action, Close, Reason, Type, normalise_code
 from appliance.serializers import kiosk_session_json, session_json, temps_restant
@@ -33,7 +34,23 @@ def wire_message(kind, fact):
                 'message': fact['message']}
     if kind == events.SESSION_ENDED:
         return {'action': Action.CLOSE_SESSION, 'raison': fact['raison'], 'session': fact['session_id']}
+    if kind == events.POSTE_MESSAGE:
+        return {'action': Action.MESSAGE, 'message': fact['message'], 'de': fact['de']}
+    if kind == events.POSTE_COMMAND:
+        return {'action': Action.COMMAND, 'commande': fact['commande']}
+    if kind == events.SESSION_PAUSED:
+        return {'action': Action.PAUSED, 'temps_restant': fact['temps_restant'], 'pause_max': fact['pause_max']}
+    if kind == events.SESSION_RESUMED:
+        return {'action': Action.RESUMED, 'temps_restant': fact['temps_restant']}
+    if kind == events.TIME_REQUESTED:
+        return {'action': Action.REQUEST_PENDING, 'seconds': fact['seconds']}
+    if kind == events.TIME_REFUSED:
+        return {'action': Action.REQUEST_REFUSED, 'motif': fact['motif']}
     raise ValueError(kind)
+
+
+CONTROL_FACTS = (events.POSTE_MESSAGE, events.POSTE_COMMAND, events.SESSION_PAUSED, events.SESSION_RESUMED,
+                 events.TIME_REQUESTED, events.TIME_REFUSED)
 
 
 class KioskEndpoint:
@@ -41,26 +58,34 @@ class KioskEndpoint:
         self.ctx = ctx
         self.desk = ctx.desk
         self.sockets = Sockets()   # poste id -> its kiosks' sockets
+        self.closing = None        # the last closing announced (its fact), until it has passed
 
     def start(self):
         events.subscribe(self._on_fact, events.SESSION_STARTED, events.TIME_ADDED, events.WARNING_DUE,
-                         events.SESSION_ENDED)
+                         events.SESSION_ENDED, *CONTROL_FACTS)
         events.subscribe(self._on_token_changed, events.KIOSK_TOKEN_CHANGED)
         events.subscribe(self._on_library_changed, events.LIBRARY_CHANGED)
         events.subscribe(self._on_resync, events.RESYNC)
+        events.subscribe(self._on_closing, events.CLOSING_DUE)
 
     def stop(self):
         events.unsubscribe(self._on_fact)
         events.unsubscribe(self._on_token_changed)
         events.unsubscribe(self._on_library_changed)
         events.unsubscribe(self._on_resync)
+        events.unsubscribe(self._on_closing)
 
     def _on_fact(self, kind, fact):
         sockets = self.sockets.get(fact['poste_id'])
         if sockets:
             message = wire_message(kind, fact)
+            if kind == events.SESSION_STARTED:
+                message['inactivite'] = self.ctx.config.inactivity_timeout
             for socket in sockets:
                 socket.send(message)
+            if kind == events.SESSION_STARTED:
+                # Started after the closing was announced: this kiosk hears it too.
+                self._late_closing(sockets, fact['temps_restant'])
 
     def _on_token_changed(self, kind, fact):
         # A new token was issued: kiosks holding the old one must prove themselves again.
@@ -70,6 +95,35 @@ class KioskEndpoint:
     def _on_library_changed(self, kind, fact):
         # A new name or home page: every kiosk hears it at once, in a `sync` (its view changed).
         gevent.spawn(self._sync_everyone, fact)
+
+    def _on_closing(self, kind, fact):
+        """The library closes soon: every connected kiosk hears it once, with its own time left
+        (never more than the library has left)."""
+        self.closing = fact
+        now = self.desk.now()
+        closing_left = remaining_seconds(parse_iso(fact['fermeture']), now)
+        for poste_id in list(self.sockets.by_key):
+            poste, running = self.desk.poste_state(poste_id)
+            left = closing_left if running is None else min(closing_left, temps_restant(running, now))
+            message = {'action': Action.CLOSING, 'fermeture': fact['fermeture'], 'temps_restant': left,
+                       'message': fact['message']}
+            for socket in self.sockets.get(poste_id):
+                socket.send(message)
+
+    def _late_closing(self, sockets, session_left=None):
+        """A kiosk that connects, or whose session starts, after the closing notice and before the
+        closing hears the notice as well: every connected kiosk is told, whenever it came."""
+        if self.closing is None:
+            return
+        closing_left = remaining_seconds(parse_iso(self.closing['fermeture']), self.desk.now())
+        if closing_left <= 0:
+            self.closing = None
+            return
+        left = closing_left if session_left is None else min(closing_left, session_left)
+        message = {'action': Action.CLOSING, 'fermeture': self.closing['fermeture'], 'temps_restant': left,
+                   'message': closing_message(closing_left)}
+        for socket in sockets:
+            socket.send(message)
 
     def _on_resync(self, kind, fact):
         gevent.spawn(self._sync_everyone)
@@ -100,7 +154,9 @@ class KioskEndpoint:
         try:
             with db.on_demand():
                 self.desk.kiosk_seen(poste, address=source)
-                socket.send(self._sync(*self.desk.poste_state(poste.id)))
+                poste_now, running = self.desk.poste_state(poste.id)
+                socket.send(self._sync(poste_now, running))
+                self._late_closing([socket], temps_restant(running, self.desk.now()) if running else None)
             timeout = self.ctx.config.heartbeat_timeout + 30
             while not socket.closed:
                 text = socket.receive(timeout)
@@ -163,14 +219,36 @@ class KioskEndpoint:
                     reply['retry_after'] = exc.retry_after
                 socket.send(reply)
         elif kind == Type.END_SESSION:
+            raison = Reason.INACTIVITY if message.get('raison') == Reason.INACTIVITY else Reason.BY_VISITOR
             try:
-                self.desk.end_by_visitor(poste, ip=source)  # close_session arrives as a fact
+                self.desk.end_by_visitor(poste, ip=source, raison=raison)  # close_session arrives as a fact
             except AppError as exc:
                 socket.send({'action': Action.CLOSE_SESSION, 'raison': Reason.NO_SESSION, 'detail': exc.detail})
+        elif kind in (Type.PAUSE, Type.RESUME, Type.REQUEST_TIME):
+            self._control(socket, poste, kind, message, source)
         elif kind == Type.ACCEPT_CHARTER:
             self._accept_charter(socket, poste, message, source)
         else:
             socket.send({'action': Action.ERROR, 'detail': f'Type de message inconnu : {kind[:40]}.'})
+
+    def _control(self, socket, poste, kind, message, source):
+        """pause, resume and request_time: their success arrives as facts (paused, resumed,
+        add_time or request_pending); a refusal is answered here."""
+        try:
+            if kind == Type.PAUSE:
+                self.desk.pause_from_kiosk(poste, ip=source)
+            elif kind == Type.RESUME:
+                self.desk.resume_from_kiosk(poste, message.get('code') or message.get('code_acces'), ip=source)
+            else:
+                self.desk.request_time(poste, message.get('seconds'), ip=source)
+        except AppError as exc:
+            if kind == Type.RESUME:
+                reply = {'action': Action.CODE_INVALID, 'detail': exc.detail}
+                if exc.status == 429:
+                    reply['retry_after'] = exc.retry_after
+            else:
+                reply = {'action': Action.ERROR, 'detail': exc.detail, 'type': kind}
+            socket.send(reply)
 
     def _accept_charter(self, socket, poste, message, source):
         """{"type": "accept_charter", "code", "version"}: the visitor accepted the charter shown
@@ -216,5 +294,5 @@ class KioskEndpoint:
         return {'action': Action.SYNC, 'statut': poste.statut,
                 'session': kiosk_session_json(session_json(running, now)) if running else None,
                 'temps_restant': temps_restant(running, now) if running else None,
-                'server_time': iso(now),
+                'server_time': iso(now), 'inactivite': self.ctx.config.inactivity_timeout,
                 'bibliotheque': library['nom'], 'page_accueil': library['page_accueil']}

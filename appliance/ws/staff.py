@@ -4,7 +4,11 @@ pushed so that a dashboard never polls. The feed is read-only.
 A feed lives no longer than the login behind it: it is closed with 4401 when its access token
 expires, and as soon as that login is revoked (logout), its account deactivated or deleted, or its
 password changed, whatever the dashboard sends meanwhile. (Its Host is checked by the gate, like
-any request.)"""
+any request.)
+
+A staff member's feed shows their own site: its postes, sessions and log entries (with those of
+the whole network); a poste moved to another site leaves it as `poste_deleted`. An admin's feed
+shows every site."""
 import logging
 
 import gevent
@@ -12,6 +16,7 @@ from gevent.queue import Queue
 
 from appliance import db, events
 from appliance.clock import iso
+from appliance.desk.sites import is_admin, own_site
 from appliance.errors import AppError
 from appliance.models import Poste
 from appliance.protocol import Close, StaffEvent
@@ -28,12 +33,13 @@ class StaffFeed:
         self.desk = ctx.desk
         self.sockets = Sockets()    # account id -> its dashboards' sockets
         self.tokens = {}            # socket -> the access token it connected with
+        self.sites = {}             # socket -> the site it shows (None: every site, for an admin)
         self.queue = Queue()
         self.greenlet = None
 
     def start(self):
         events.subscribe(self._on_event, events.POSTE_CHANGED, events.SESSION_CHANGED, events.LOG_WRITTEN,
-                         events.RESYNC)
+                         events.RESYNC, events.DEMANDE_CHANGED)
         events.subscribe(self._on_logins_changed, events.LOGIN_CHANGED)
         self.greenlet = gevent.spawn(self._broadcast)
 
@@ -63,12 +69,42 @@ class StaffFeed:
         while True:
             kind, payload = self.queue.get()
             try:
+                if kind == events.RESYNC:
+                    self._resync()
+                    continue
                 message = self._message(kind, payload)
             except Exception:
                 log.exception('staff event %s could not be prepared', kind)
                 continue
+            site, elsewhere = self._site_of(message)
             for socket in self.sockets.all():
-                socket.send(message)
+                shown = self.sites.get(socket)
+                if site is None or shown is None or shown == site:
+                    socket.send(message)
+                elif elsewhere is not None:
+                    socket.send(elsewhere)
+
+    @staticmethod
+    def _site_of(message):
+        """(the site a message belongs to or None for every feed, what feeds of other sites get
+        instead or None)."""
+        event = message['event']
+        if event == StaffEvent.POSTE:
+            return message['poste'].get('site'), {'event': StaffEvent.POSTE_DELETED, 'id': message['poste']['id']}
+        if event == StaffEvent.SESSION:
+            return message['session'].get('site'), None
+        if event == StaffEvent.LOG:
+            return message['log'].get('site'), None
+        return None, None
+
+    def _resync(self):
+        """Facts may have been missed: each feed gets its whole room again."""
+        hellos = {}
+        for socket in self.sockets.all():
+            site = self.sites.get(socket)
+            if site not in hellos:
+                hellos[site] = self._hello(site)
+            socket.send(hellos[site])
 
     def _message(self, kind, payload):
         if kind == events.RESYNC:   # facts may have been missed: the whole room again
@@ -77,6 +113,8 @@ class StaffFeed:
             return {'event': StaffEvent.SESSION, 'session': payload['session']}
         if kind == events.LOG_WRITTEN:
             return {'event': StaffEvent.LOG, 'log': payload['log']}
+        if kind == events.DEMANDE_CHANGED:
+            return {'event': StaffEvent.DEMANDE, 'demande': payload['demande']}
         deleted = {'event': StaffEvent.POSTE_DELETED, 'id': payload['poste_id']}
         if payload.get('deleted'):
             return deleted
@@ -96,10 +134,13 @@ class StaffFeed:
             socket.close(Close.UNAUTHORIZED, 'jeton invalide ou expiré')
             socket.wait_closed()
             return
+        with db.database.connection_context():
+            site = None if is_admin(compte) else own_site(compte)
         self.sockets.add(compte.id, socket)
         self.tokens[socket] = token
+        self.sites[socket] = site
         try:
-            socket.send(self._hello())
+            socket.send(self._hello(site))
             while not socket.closed:
                 # Awake at the token's expiry at the latest, whatever the dashboard sends.
                 left = self._seconds_left(token)
@@ -114,12 +155,13 @@ class StaffFeed:
         finally:
             self.sockets.discard(compte.id, socket)
             self.tokens.pop(socket, None)
+            self.sites.pop(socket, None)
             socket.close()
             socket.wait_closed()
 
-    def _hello(self):
+    def _hello(self, site=None):
         with db.database.connection_context():
-            postes = self.desk.room_json()
+            postes = self.desk.room_json(site=site)
         return {'event': StaffEvent.HELLO, 'postes': postes, 'server_time': iso(self.desk.now())}
 
     def _compte(self, token):

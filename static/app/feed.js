@@ -3,6 +3,7 @@
  * a reconnection replaces the whole picture, so nothing missed while away stays wrong. */
 import {api, query} from './api.js';
 import {accessToken, refresh} from './auth.js';
+import * as sites from './sites.js';
 
 const FIRST_DELAY_MS = 1000;
 const MAX_DELAY_MS = 30_000;
@@ -31,6 +32,7 @@ function emit(kind, data) {
 
 /** Seconds left on a poste's running session, counted down here between updates. */
 export function remaining(active) {
+  if (active.statut === 'suspendue') return active.temps_restant;   // paused: the time stands still
   return active.temps_restant - (performance.now() - active.receivedAt) / 1000;
 }
 
@@ -107,6 +109,9 @@ function handle(message) {
     case 'log':
       emit('log', message.log);
       return;
+    case 'demande':   // a request for more time, new or settled (app/control.js)
+      emit('demande', message.demande);
+      return;
     default:
       return;
   }
@@ -114,20 +119,25 @@ function handle(message) {
 }
 
 function keepPoste(poste) {
+  if (!sites.shows(poste.site)) {   // another site than the one an administrator chose
+    room.postes.delete(poste.id);
+    return;
+  }
   if (poste.session_active) poste.session_active.receivedAt = performance.now();
   room.postes.set(poste.id, poste);
 }
 
 function keepSession(session) {
-  if (session.statut === 'en_attente') room.pending.set(session.id, session);
+  if (session.statut === 'en_attente' && sites.shows(session.site)) room.pending.set(session.id, session);
   else room.pending.delete(session.id);
   const poste = room.postes.get(session.poste);
   if (!poste) return;
-  if (session.statut === 'active') {
+  if (session.statut === 'active' || session.statut === 'suspendue') {
     // Added time comes as a session event only: the tile takes its new figure from here.
     poste.session_active = {
       id: session.id, code_acces: session.code_acces, utilisateur_nom: session.utilisateur_nom,
-      temps_restant: session.temps_restant, receivedAt: performance.now(),
+      invite: session.invite, temps_restant: session.temps_restant, receivedAt: performance.now(),
+      statut: session.statut,
     };
   } else if (poste.session_active?.id === session.id && session.statut !== 'suspendue') {
     poste.session_active = null;
@@ -137,7 +147,7 @@ function keepSession(session) {
 /** The waiting codes, once per (re)connection: the feed only tells what changes afterwards. */
 async function loadPending() {
   try {
-    const data = await api('GET', '/api/sessions/' + query({statut: 'en_attente', page_size: 200}));
+    const data = await api('GET', '/api/sessions/' + query({statut: 'en_attente', page_size: 200, ...sites.params()}));
     room.pending.clear();
     for (const session of data.results) room.pending.set(session.id, session);
     emit('room');

@@ -176,6 +176,9 @@ export const ACTIONS = {
   modification_charte: 'Charte modifiée',
   acceptation_charte: 'Charte acceptée',
   verification_journal: 'Journal altéré',
+  creation_site: 'Création de site',
+  modification_site: 'Modification de site',
+  suppression_site: 'Suppression de site',
 };
 
 /** The first and last instants of a local day (YYYY-MM-DD) as UTC ISO strings, for date filters. */

@@ -25,6 +25,8 @@ export function kioskIni({server, poste, token, library}) {
     '# end_command = shutdown /l /f',
     '# sous Linux',
     '# end_command = systemctl start --no-block poste-public-fin-de-session.service',
+    '# Commandes de l’accueil (déconnecter, redémarrer, éteindre ; voir docs/kiosk.md), sous Linux en service :',
+    '# logoff_command = systemctl start --no-block poste-public-fin-de-session.service',
     '# admin_secret_hash = (sortie de : poste-public-kiosk hash-secret)',
     '',
   ].join('\r\n');

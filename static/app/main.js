@@ -11,24 +11,33 @@ import * as journal from './views/journal.js';
 import * as login from './views/login.js';
 import * as newSession from './views/new-session.js';
 import * as password from './views/password.js';
+import * as sites from './sites.js';
+import * as sitesView from './views/sites.js';
 import * as postes from './views/postes.js';
 import * as privacy from './views/privacy.js';
 import * as requisition from './views/requisition.js';
 import * as roomView from './views/room.js';
 import * as stats from './views/stats.js';
 import * as visitors from './views/visitors.js';
+import * as categories from './views/categories.js';
+import * as horaires from './views/horaires.js';
+import * as invites from './views/invites.js';
 
 const ROUTES = [
   {path: 'salle', label: 'Salle', view: roomView},
   {path: 'nouvelle-session', label: 'Nouvelle session', view: newSession},
+  {path: 'codes-invites', label: 'Codes invités', view: invites},
   {path: 'visiteurs', label: 'Visiteurs', view: visitors},
   {path: 'journal', label: 'Journal', view: journal},
   {path: 'statistiques', label: 'Statistiques', view: stats},
+  {path: 'horaires', label: 'Horaires', view: horaires},   // the library's policy (docs/horaires.md)
+  {path: 'categories', label: 'Catégories', view: categories},
   {path: 'postes', label: 'Postes', view: postes, admin: true},
   {path: 'comptes', label: 'Comptes', view: comptes, admin: true},
-  {path: 'sauvegardes', label: 'Sauvegardes', view: backups, admin: true},
+  {path: 'sites', label: 'Sites', view: sitesView, admin: true},
   {path: 'requisition', label: 'Réquisition', view: requisition, admin: true},
   {path: 'vie-privee', label: 'Vie privée', view: privacy, admin: true},
+  {path: 'sauvegardes', label: 'Sauvegardes', view: backups, admin: true},
   {path: 'mot-de-passe', label: 'Mon mot de passe', view: password, hiddenInNav: true},
 ];
 const LIVE_TEXT = {
@@ -55,6 +64,12 @@ feed.subscribe((kind, status) => {
 
 document.getElementById('logout').addEventListener('click', () => auth.logout());
 window.addEventListener('hashchange', () => route());
+// An administrator chose another site: the feed starts again (its room narrowed), then the screen.
+sites.onChange(() => {
+  feed.stop();
+  feed.start();
+  route();
+});
 
 function showLogin(message) {
   render(login, {message, onLogin: afterLogin});
@@ -77,14 +92,19 @@ function enterApp() {
   account.title = `${ROLES[user.role] || user.role} — changer mon mot de passe`;
   buildNav();
   document.getElementById('topbar').hidden = false;
-  feed.start();
   if (auth.isAdmin()) hideBackupsIfAbsent();
-  route();
+  // The site first: the room, the journal and the statistics are narrowed by it.
+  sites.start(document.getElementById('site-box')).then(() => {
+    if (!inApp) return;
+    feed.start();
+    route();
+  });
 }
 
 function leaveApp() {
   inApp = false;
   feed.stop();
+  sites.stop();
   document.getElementById('topbar').hidden = true;
 }
 

@@ -4,8 +4,8 @@
  * settings, the WebSocket with its backoff, localStorage, the DOM, and carrying out the effects
  * the state machine asks for.
  */
-import {Action, normaliseCode} from './protocol.js';
-import {END_COMMAND, FORGET, KioskState, SAVE, SEND, formatRemaining} from './state.js';
+import {Action, RESTART, normaliseCode} from './protocol.js';
+import {COMMAND, END_COMMAND, FORGET, KioskState, SAVE, SEND, formatRemaining} from './state.js';
 import {NOT_CONFIGURED, OFFLINE} from './texts.js';
 
 const BACKOFF_FIRST_MS = 1000;
@@ -57,6 +57,10 @@ function apply(effects) {
       localStorage.removeItem(SESSION_KEY);
     } else if (kind === END_COMMAND) {
       $('home').removeAttribute('src');     // what was browsed goes with the session
+    } else if (kind === COMMAND) {
+      // A page cannot lock, log off or switch off its computer: the state machine shows the
+      // desk's words on the lock screen; a restart reloads the page.
+      if (args[0] === RESTART) setTimeout(() => location.reload(), 3000);
     }
   }
 }
@@ -110,10 +114,10 @@ function send(message) {
 
 // ---- drawing
 
-const shown = {mode: null, notice: null, waiting: false, charter: null};
+const shown = {mode: null, notice: null, waiting: false, message: null, charter: null};
 
 function render() {
-  const mode = state.locked ? 'lock' : 'session';
+  const mode = state.locked || state.paused ? 'lock' : 'session';
   if (mode !== shown.mode) {
     shown.mode = mode;
     $('lock').hidden = mode !== 'lock';
@@ -138,6 +142,8 @@ function render() {
     }
     if (state.charter !== shown.charter) showCharter(state.charter);
     $('link').textContent = state.linkText || '';
+    $('paused').hidden = !state.paused;
+    if (state.paused) $('paused-left').textContent = formatRemaining(state.remaining());
     const time = new Date();
     $('clock').textContent = String(time.getHours()).padStart(2, '0') + ':' +
                              String(time.getMinutes()).padStart(2, '0');
@@ -151,6 +157,13 @@ function render() {
     if (!home && !$('home').hidden) $('home').removeAttribute('src');
     $('home').hidden = !home;
     $('session-welcome').hidden = !!home;
+    $('request').disabled = state.requestPending || state.link !== 'up';
+    $('pause').disabled = state.link !== 'up';
+  }
+  if (state.message !== shown.message) {
+    shown.message = state.message;
+    $('desk-message').hidden = !state.message;
+    $('desk-message-text').textContent = state.message || '';
   }
   const notice = mode === 'session' ? state.notice : null;
   if (notice !== shown.notice) {
@@ -232,6 +245,17 @@ function start() {
   $('home-button').addEventListener('click', openHome);
   $('charter-accept').addEventListener('click', () => { apply(state.acceptCharter()); render(); });
   $('charter-decline').addEventListener('click', () => { apply(state.declineCharter()); render(); });
+  $('pause').addEventListener('click', () => { apply(state.pause()); render(); });
+  $('request').addEventListener('click', () => {
+    apply(state.requestTime(Number($('request-seconds').value)));
+    render();
+  });
+  $('desk-message-ok').addEventListener('click', () => { state.dismissNotice(); render(); });
+  // Inactivity: the page sees its own input only (not what happens inside the home page's frame
+  // from another origin: docs/kiosk.md).
+  for (const kind of ['keydown', 'pointerdown', 'pointermove', 'wheel', 'touchstart']) {
+    document.addEventListener(kind, () => state.activity(), {passive: true, capture: true});
+  }
 
   connect();
   setInterval(() => { apply(state.tick()); render(); }, 200);

@@ -30,6 +30,9 @@ export const Reason = Object.freeze({
   POSTE_DELETED: 'poste_supprime',
   NO_SESSION: 'aucune_session',
   UNKNOWN_SESSION: 'session_inconnue',
+  PAUSE_EXPIRED: 'pause_expiree',
+  INACTIVITY: 'inactivite',
+  LIBRARY_CLOSING: 'fermeture_bibliotheque',
 });
 
 // -- the kiosk WebSocket
@@ -40,6 +43,9 @@ export const Type = Object.freeze({
   VALIDATE_CODE: 'validate_code',
   END_SESSION: 'end_session',
   ACCEPT_CHARTER: 'accept_charter',
+  PAUSE: 'pause',
+  RESUME: 'resume',
+  REQUEST_TIME: 'request_time',
 });
 
 /** Server → kiosk: the `action` of each message. */
@@ -52,6 +58,13 @@ export const Action = Object.freeze({
   CLOSE_SESSION: 'close_session',
   ERROR: 'error',
   CHARTER_REQUIRED: 'charter_required',
+  MESSAGE: 'message',
+  COMMAND: 'command',
+  PAUSED: 'paused',
+  RESUMED: 'resumed',
+  REQUEST_PENDING: 'request_pending',
+  REQUEST_REFUSED: 'request_refused',
+  CLOSING: 'closing',
 });
 
 /** WebSocket close codes the server sends. */
@@ -63,6 +76,25 @@ export const Close = Object.freeze({
   FORBIDDEN: 4403,
   NOT_FOUND: 4404,
 });
+
+// -- live control of the postes
+
+export const LOCK = 'verrouiller';
+export const LOG_OFF = 'deconnecter';
+export const RESTART = 'redemarrer';
+export const SHUT_DOWN = 'eteindre';
+export const WAKE = 'reveiller';
+export const KIOSK_COMMANDS = Object.freeze([LOCK, LOG_OFF, RESTART, SHUT_DOWN]);
+export const COMMANDES = Object.freeze([...KIOSK_COMMANDS, WAKE]);
+export const FORCED_COMMANDS = Object.freeze([RESTART, SHUT_DOWN]);
+export const DEMANDE_EN_ATTENTE = 'en_attente';
+export const DEMANDE_ACCEPTEE = 'acceptee';
+export const DEMANDE_REFUSEE = 'refusee';
+export const DEMANDE_CLOSE = 'close';
+export const DEMANDE_STATUTS = Object.freeze([DEMANDE_EN_ATTENTE, DEMANDE_ACCEPTEE, DEMANDE_REFUSEE, DEMANDE_CLOSE]);
+export const MIN_REQUEST = 60;
+export const MAX_REQUEST = 3600;
+export const INACTIVITY_WARNING = 60;   // seconds of warning before the inactivity end
 
 // -- access codes
 

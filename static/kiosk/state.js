@@ -10,6 +10,9 @@
  *   [SAVE, code, deadline]   keep the session in localStorage (deadline: wall-clock epoch ms)
  *   [FORGET]                 drop the kept session
  *   [END_COMMAND]            end-of-session clean-up (the page empties its frame)
+ *   [COMMAND, commande]      a command of the desk (the page says it: a page cannot restart a PC)
+ * Live control (docs/kiosk.md): a paused session (`paused`), the desk's messages (`message`),
+ * requests for more time (requestTime, `requestPending`), inactivity (activity() on input).
  * The page reads the rest from properties: locked, remaining(), feedback, linkText, notice,
  * charter (the charter to accept before the session starts, or null)...
  *
@@ -18,12 +21,15 @@
  * Times are milliseconds: clock.monotonic() (performance.now()) and clock.time() (Date.now()).
  */
 import {Action, Close, CODE_LENGTH, MAINTENANCE, Reason, Type, normaliseCode} from './protocol.js';
+import {INACTIVITY_WARNING, KIOSK_COMMANDS, LOCK, SUSPENDUE} from './protocol.js';
 import * as T from './texts.js';
 
 export const SEND = 'send';
 export const SAVE = 'save';
 export const FORGET = 'forget';
 export const END_COMMAND = 'end_command';
+export const COMMAND = 'command';
+const DESK_MESSAGE_MS = 60_000;     // a message of the desk stays this long (or until closed)
 
 const HEARTBEAT_MS = 5000;
 const ANSWER_TIMEOUT_MS = 10_000;   // no answer to a code after this long: say so, let them retry
@@ -50,6 +56,11 @@ export class KioskState {
   #nextHeartbeat = 0;
   #charterCode = null;    // the code the charter shown is for
   #charterUntil = 0;
+  #pausedLeft = 0;
+  #messageUntil = 0;
+  #lastInput = 0;
+  #idleWarned = false;
+  #endedRaison = null;
 
   /** `clock` has monotonic() (for the countdown) and time() (wall clock, for localStorage). */
   constructor(clock) {
@@ -62,6 +73,10 @@ export class KioskState {
     this.libraryName = null;    // the library's name and home page, as the server last said
     this.homePage = null;       // (null: not said; the page's own settings apply)
     this.charter = null;        // {version, texte} to accept before the session starts
+    this.paused = false;        // a paused session: the lock screen, its time frozen
+    this.message = null;        // the desk's last message, shown on either screen
+    this.requestPending = false;  // a request for more time awaits its answer
+    this.inactivity = 0;        // INACTIVITY_TIMEOUT, from the server (0: off)
   }
 
   // ---- what the screen shows
@@ -72,6 +87,7 @@ export class KioskState {
 
   /** Whole seconds left, rounded up; 0 when locked or at the end. */
   remaining() {
+    if (this.paused) return this.#pausedLeft;
     if (this.#deadline === null) return 0;
     return Math.max(0, Math.ceil((this.#deadline - this.clock.monotonic()) / 1000 - 1e-6));
   }
@@ -81,7 +97,7 @@ export class KioskState {
   }
 
   get canEnterCode() {
-    return this.locked && this.link === 'up' && !this.#pending && this.statut !== MAINTENANCE &&
+    return (this.locked || this.paused) && this.link === 'up' && !this.#pending && this.statut !== MAINTENANCE &&
            this.charter === null;
   }
 
@@ -89,6 +105,7 @@ export class KioskState {
   get feedback() {
     if (this.statut === MAINTENANCE && this.locked) return {text: T.IN_MAINTENANCE, error: false};
     if (this.#feedback) return {text: this.#feedback.text, error: this.#feedback.error};
+    if (this.paused) return {text: T.PAUSED, error: false};
     return {text: T.PROMPT, error: false};
   }
 
@@ -140,15 +157,52 @@ export class KioskState {
     }
     this.#pending = {code, at: this.clock.monotonic()};
     this.#feedback = null;
+    // The visitor is back from a pause: their own code resumes the session.
+    if (this.paused) return [[SEND, {type: Type.RESUME, code}]];
     return [[SEND, {type: Type.VALIDATE_CODE, code}]];
   }
 
   /** The visitor leaves: lock now; the server is told now, or when it is back. */
   endSession() {
     if (this.locked) return [];
+    return this.#endHere(Reason.BY_VISITOR);
+  }
+
+  #endHere(raison) {
     this.#endedCode = this.code;
-    const effects = this.link === 'up' ? [[SEND, {type: Type.END_SESSION}]] : [];
-    return effects.concat(this.#lock(T.endedText(Reason.BY_VISITOR)));
+    this.#endedRaison = raison;
+    const effects = this.link === 'up' ? [[SEND, this.#endMessage()]] : [];
+    return effects.concat(this.#lock(T.endedText(raison)));
+  }
+
+  #endMessage() {
+    if (this.#endedRaison === Reason.INACTIVITY) return {type: Type.END_SESSION, raison: Reason.INACTIVITY};
+    return {type: Type.END_SESSION};
+  }
+
+  /** The visitor steps away: the server pauses the session and answers `paused`. */
+  pause() {
+    if (this.locked || this.paused || this.link !== 'up') return [];
+    return [[SEND, {type: Type.PAUSE}]];
+  }
+
+  /** The visitor asks for `seconds` more: one request at a time. */
+  requestTime(seconds) {
+    if (this.locked || this.paused || this.link !== 'up' || this.requestPending) return [];
+    this.requestPending = true;
+    return [[SEND, {type: Type.REQUEST_TIME, seconds}]];
+  }
+
+  /** The visitor's input (keyboard, mouse, touch), now or at monotonic time `at`. */
+  activity(at = null) {
+    const when = at === null ? this.clock.monotonic() : at;
+    if (when > this.#lastInput) {
+      this.#lastInput = when;
+      if (this.#idleWarned) {
+        this.#idleWarned = false;
+        if (this.notice === T.INACTIVITY_NOTICE) this.notice = null;
+      }
+    }
   }
 
   /** The visitor accepts the charter shown: the code goes again, with the version accepted. */
@@ -170,13 +224,24 @@ export class KioskState {
 
   dismissNotice() {
     this.notice = null;
+    this.message = null;
+    this.activity();
   }
 
   tick() {
     const now = this.clock.monotonic();
     const effects = [];
-    if (!this.locked && this.remaining() === 0) {
+    if (!this.locked && !this.paused && this.remaining() === 0) {
       effects.push(...this.#lock(T.endedText(Reason.EXPIRATION)));
+    }
+    if (!this.locked && !this.paused && this.inactivity > 0) {
+      const idle = (now - this.#lastInput) / 1000;
+      if (idle >= this.inactivity) {
+        effects.push(...this.#endHere(Reason.INACTIVITY));
+      } else if (idle >= this.inactivity - Math.min(INACTIVITY_WARNING, this.inactivity / 2) && !this.#idleWarned) {
+        this.#idleWarned = true;
+        this.#notify(T.INACTIVITY_NOTICE);
+      }
     }
     if (this.#pending && now - this.#pending.at >= ANSWER_TIMEOUT_MS) {
       this.#pending = null;
@@ -184,6 +249,7 @@ export class KioskState {
     }
     if (this.#feedback && now >= this.#feedback.until) this.#feedback = null;
     if (this.notice && now >= this.#noticeUntil) this.notice = null;
+    if (this.message && now >= this.#messageUntil) this.message = null;
     if (this.charter !== null && now >= this.#charterUntil) {
       this.#dropCharter();
       this.#say(T.CHARTER_TIMEOUT, false);
@@ -206,6 +272,14 @@ export class KioskState {
       case Action.WARNING: return this.#onWarning(msg);
       case Action.CLOSE_SESSION: return this.#onCloseSession(msg);
       case Action.CHARTER_REQUIRED: return this.#onCharterRequired(msg);
+      case Action.PAUSED: return this.#onPaused(msg);
+      case Action.RESUMED: return this.#onResumed(msg);
+      case Action.MESSAGE: return this.#onMessage(msg);
+      case Action.COMMAND: return this.#onCommand(msg);
+      case Action.REQUEST_PENDING: return this.#onRequestPending(msg);
+      case Action.REQUEST_REFUSED: return this.#onRequestRefused(msg);
+      case Action.ERROR: return this.#onError(msg);
+      case Action.CLOSING: return this.#onClosing(msg);
       default: return [];
     }
   }
@@ -214,6 +288,7 @@ export class KioskState {
 
   #onSync(msg) {
     this.statut = msg.statut === undefined ? null : msg.statut;
+    this.#takeInactivity(msg);
     if (text(msg.bibliotheque)) this.libraryName = msg.bibliotheque;
     if (typeof msg.page_accueil === 'string') this.homePage = msg.page_accueil;   // '' when none
     const session = mapping(msg.session);
@@ -223,8 +298,9 @@ export class KioskState {
       const code = text(session.code_acces) || this.code;
       if (code && code === this.#endedCode) {
         // The visitor ended it while we could not say so: say it now, stay locked.
-        return [[SEND, {type: Type.END_SESSION}]];
+        return [[SEND, this.#endMessage()]];
       }
+      if (session.statut === SUSPENDUE) return this.#pause(code, left);
       return this.#enter(code, left);
     }
     if (!this.locked) return this.#lock(T.ENDED_OTHER);
@@ -233,6 +309,7 @@ export class KioskState {
 
   #onSessionStarted(msg) {
     const left = seconds(msg.temps_restant);
+    this.#takeInactivity(msg);
     const session = mapping(msg.session) || {};
     const code = text(session.code_acces) || (this.#pending ? this.#pending.code : this.#resumeCode);
     this.#pending = null;
@@ -271,6 +348,7 @@ export class KioskState {
     const left = seconds(msg.temps_restant);
     if (this.locked || !left) return [];
     const added = seconds(msg.seconds);
+    this.requestPending = false;
     if (added) this.#notify(T.timeAdded(added));
     return this.#enter(this.code, left);
   }
@@ -288,13 +366,107 @@ export class KioskState {
     return this.#lock(T.endedText(msg.raison));
   }
 
+  #onPaused(msg) {
+    const left = seconds(msg.temps_restant);
+    const code = this.code || (this.#pending ? this.#pending.code : this.#resumeCode);
+    this.#pending = null;
+    this.#resumeCode = null;
+    if (!code) return [];
+    return this.#pause(code, left !== null ? left : this.remaining());
+  }
+
+  #onResumed(msg) {
+    const left = seconds(msg.temps_restant);
+    this.#pending = null;
+    if (this.locked || !left) return [];
+    return this.#enter(this.code, left);
+  }
+
+  #onMessage(msg) {
+    const said = text(msg.message);
+    if (said) {
+      this.message = said;
+      this.#messageUntil = this.clock.monotonic() + DESK_MESSAGE_MS;
+    }
+    return [];
+  }
+
+  #onCommand(msg) {
+    const commande = msg.commande;
+    if (!KIOSK_COMMANDS.includes(commande)) return [];
+    if (commande === LOCK && (this.locked || this.paused)) {
+      this.#say(T.COMMAND_TEXTS[LOCK], false);
+      return [[COMMAND, commande]];
+    }
+    // The server ended the session first; should it still run here, it ends now.
+    const effects = this.locked ? [] : this.#lock(T.COMMAND_TEXTS[commande]);
+    this.#say(T.COMMAND_TEXTS[commande], false);
+    return effects.concat([[COMMAND, commande]]);
+  }
+
+  #onRequestPending() {
+    if (!this.locked) this.#notify(T.REQUEST_SENT);
+    return [];
+  }
+
+  #onRequestRefused(msg) {
+    this.requestPending = false;
+    if (!this.locked) this.#notify(T.refusedText(text(msg.motif)));
+    return [];
+  }
+
+  #onError(msg) {
+    if (msg.type === Type.REQUEST_TIME && this.requestPending) {
+      this.requestPending = false;
+      if (!this.locked) this.#notify(text(msg.detail) || T.refusedText(null));
+    }
+    return [];
+  }
+
+  /** The library closes soon: said on the lock screen, or shown during the session until it ends
+   * (the visitor may dismiss it); the countdown is cut to the server's figure, never lengthened. */
+  #onClosing(msg) {
+    const left = seconds(msg.temps_restant);
+    const said = text(msg.message) || T.CLOSING_SOON;
+    if (this.locked) {
+      this.#say(said, false);
+      return [];
+    }
+    this.notice = said;
+    this.#noticeUntil = Infinity;
+    if (left && left < this.remaining()) return this.#enter(this.code, left);
+    return [];
+  }
+
   // ---- helpers
+
+  #takeInactivity(msg) {
+    const value = seconds(msg.inactivite);
+    if (value !== null) this.inactivity = value;
+  }
+
+  /** The session of `code` is paused with `left` seconds: the lock screen, time frozen. */
+  #pause(code, left) {
+    this.code = code;
+    this.paused = true;
+    this.#pausedLeft = left;
+    this.#deadline = null;
+    this.notice = null;
+    this.requestPending = false;
+    this.#feedback = null;
+    return [];
+  }
 
   /** Start or go on with a session that has `left` seconds, by the server's figure. */
   #enter(code, left) {
     if (!code) return [];
     this.#dropCharter();
-    if (this.locked) this.#feedback = null;
+    if (this.locked || this.paused) {
+      this.#feedback = null;
+      this.#lastInput = this.clock.monotonic();   // inactivity counts from the start
+      this.#idleWarned = false;
+    }
+    this.paused = false;
     if (code !== this.#endedCode) this.#endedCode = null;
     this.code = code;
     this.#deadline = this.clock.monotonic() + left * 1000;
@@ -310,6 +482,8 @@ export class KioskState {
     this.code = null;
     this.#deadline = null;
     this.notice = null;
+    this.paused = false;
+    this.requestPending = false;
     this.#say(message, false);
     return [[FORGET], [END_COMMAND]];
   }

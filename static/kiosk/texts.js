@@ -16,10 +16,27 @@ const ENDED = Object.freeze({
   [Reason.EXPIRATION]: 'Votre session est terminée. Merci de votre visite !',
   [Reason.BY_STAFF]: "Votre session a été fermée par l'accueil.",
   [Reason.BY_VISITOR]: 'Session terminée. À bientôt !',
+  [Reason.PAUSE_EXPIRED]: 'Votre pause a trop duré : la session est terminée.',
+  [Reason.INACTIVITY]: 'Session terminée faute d’activité.',
+  [Reason.LIBRARY_CLOSING]: 'La bibliothèque ferme : votre session est terminée. À bientôt !',
 });
 export const ENDED_OTHER = 'Session terminée.';
 export const CHARTER_DECLINED = "Charte refusée : la session n'est pas ouverte.";
 export const CHARTER_TIMEOUT = 'Charte sans réponse : entrez de nouveau votre code.';
+export const PAUSED = 'Session en pause : entrez votre code pour reprendre';
+export const REQUEST_SENT = 'Demande transmise à l’accueil.';
+export const INACTIVITY_NOTICE = 'Êtes-vous toujours là ? Sans action de votre part, la session se termine dans 1 minute.';
+export const COMMAND_TEXTS = Object.freeze({
+  verrouiller: 'Poste verrouillé par l’accueil.',
+  deconnecter: 'Déconnexion demandée par l’accueil.',
+  redemarrer: 'Redémarrage du poste demandé par l’accueil…',
+  eteindre: 'Arrêt du poste demandé par l’accueil…',
+});
+
+export function refusedText(motif) {
+  return motif ? `Demande refusée : ${motif}` : 'Demande refusée.';
+}
+export const CLOSING_SOON = 'La bibliothèque ferme bientôt.';
 
 // The page's own (the Tk kiosk has a configuration file and its own countdown window).
 export const NOT_CONFIGURED = "Ce terminal n'est pas configuré : ouvrez /kiosk/#poste=ADRESSE&token=JETON";

@@ -5,6 +5,7 @@ import {h, pageTitle} from '../dom.js';
 import {dateTime, ROLES} from '../format.js';
 import {errorBox, field, form, showErrors} from '../forms.js';
 import {confirmDialog, toast} from '../ui.js';
+import * as sites from '../sites.js';
 
 const PASSWORD_RULES = 'Au moins 10 caractères, pas uniquement des chiffres, sans l’identifiant, ni un mot de passe courant.';
 
@@ -23,11 +24,11 @@ export function show(main) {
 
   async function load() {
     try {
-      const comptes = await allPages('/api/comptes/');
+      const comptes = await allPages('/api/comptes/', sites.params());
       tbody.replaceChildren(...comptes.map((c) => h('tr', {dataset: {compte: c.id}},
         h('th', {scope: 'row'}, c.username, c.id === currentUser().id ? h('span', {class: 'muted'}, ' (vous)') : null),
         h('td', {}, c.email || '—'),
-        h('td', {}, ROLES[c.role] || c.role),
+        h('td', {}, ROLES[c.role] || c.role, sites.state.sites.length > 1 ? h('span', {class: 'sub site-tag'}, c.site_nom) : null),
         h('td', {}, c.is_active ? 'Actif' : 'Désactivé'),
         h('td', {}, dateTime(c.last_login)),
         h('td', {class: 'row-actions'},
@@ -63,6 +64,9 @@ export function show(main) {
       compte ? null : field({name: 'username', label: 'Identifiant', required: true, autocomplete: 'off'}),
       field({name: 'email', label: 'E-mail', kind: 'email', value: c.email, autocomplete: 'off'}),
       field({name: 'role', label: 'Rôle', kind: 'select', value: c.role, options: Object.entries(ROLES)}),
+      sites.state.sites.length > 1 ? field({name: 'site', label: 'Site', kind: 'select', options: sites.options(),
+        hint: 'Le personnel ne voit et n’agit que sur son site ; un administrateur voit tous les sites.',
+        value: String(c.site || sites.state.chosen || sites.state.sites.find((s) => s.par_defaut)?.id || '')}) : null,
       field({name: 'password', label: compte ? 'Nouveau mot de passe (laisser vide pour le garder)' : 'Mot de passe',
         kind: 'password', required: !compte, autocomplete: 'new-password', hint: PASSWORD_RULES})),
     field({name: 'is_active', label: 'Compte actif (peut se connecter)', kind: 'checkbox', value: c.is_active,

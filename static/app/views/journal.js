@@ -6,6 +6,7 @@ import {toCsv, download} from '../csv.js';
 import * as feed from '../feed.js';
 import {ACTIONS, dateTime, dayEndIso, dayStartIso, fullName, isoDay} from '../format.js';
 import {errorBox, field, form} from '../forms.js';
+import * as sites from '../sites.js';
 import {toast} from '../ui.js';
 import {visitorPicker} from '../visitor-picker.js';
 
@@ -13,7 +14,7 @@ const PAGE_SIZE = 50;
 const COLUMNS = ['Date', 'Action', 'Opérateur', 'Visiteur', 'Poste', 'Session', 'Détails', 'Adresse IP'];
 
 export function show(main) {
-  let filters = {};
+  let filters = {...sites.params()};   // an administrator's chosen site, if any
   let page = 1;
   let visitor = null;
   const tbody = h('tbody');
@@ -29,7 +30,7 @@ export function show(main) {
     className: 'panel filters',
     onsubmit: (data) => {
       // Days are the desk's local days: sent as the exact instants they begin and end.
-      filters = {action: data.action, poste: data.poste, utilisateur: visitor?.id,
+      filters = {action: data.action, poste: data.poste, utilisateur: visitor?.id, ...sites.params(),
         date_min: data.date_min && dayStartIso(data.date_min), date_max: data.date_max && dayEndIso(data.date_max)};
       go(1);
     },
@@ -55,7 +56,7 @@ export function show(main) {
     }
   }
   setVisitor(null);
-  allPages('/api/postes/').then((postes) => {
+  allPages('/api/postes/', sites.params()).then((postes) => {
     filterForm.elements.poste.append(...postes.map((p) => h('option', {value: String(p.id)}, p.nom)));
   }).catch(() => {});
 
@@ -104,7 +105,9 @@ export function show(main) {
 
   // A new entry shows at the top when the first page is on screen without filters.
   const unsubscribe = feed.subscribe((kind, entry) => {
-    if (kind !== 'log' || page !== 1 || Object.values(filters).some((v) => v)) return;
+    const {site, ...others} = filters;
+    if (kind !== 'log' || page !== 1 || Object.values(others).some((v) => v)) return;
+    if (site && entry.site !== null && entry.site !== site) return;
     tbody.prepend(row(entry));
     while (tbody.children.length > PAGE_SIZE) tbody.lastElementChild.remove();
   });

@@ -8,6 +8,7 @@ import {form, showErrors} from '../forms.js';
 import {FORMATS, printTicket, setTicketFormat, ticketFormat} from '../ticket.js';
 import {visitorForm} from '../visitor-form.js';
 import {visitorPicker} from '../visitor-picker.js';
+import * as sites from '../sites.js';
 
 const PRESETS = [[30, '30 min'], [60, '1 h'], [120, '2 h']];
 const DEFAULT_MINUTES = 60;
@@ -29,7 +30,8 @@ export function show(main, {query}) {
         h('div', {class: 'chosen'},
           h('p', {}, h('strong', {class: 'chosen-name'}, fullName(visitor)), ' ',
             h('span', {class: 'muted'}, visitor.email || visitor.telephone || '')),
-          h('button', {type: 'button', class: 'quiet', onclick: () => choose(null)}, 'Changer de visiteur')));
+          h('button', {type: 'button', class: 'quiet', onclick: () => choose(null)}, 'Changer de visiteur')),
+        quotaLine(visitor));
       return;
     }
     const picker = visitorPicker({onpick: choose});
@@ -79,10 +81,14 @@ export function show(main, {query}) {
           return;
         }
         try {
-          const session = await api('POST', '/api/sessions/',
-            {utilisateur: visitor.id, poste: data.poste, duree_initiale: Math.round(minutes * 60)});
+          const body = {utilisateur: visitor.id, poste: data.poste, duree_initiale: Math.round(minutes * 60),
+            ...(data.poste ? {} : sites.params())};   // any poste of the site an administrator chose
+          if (data.force) body.force = true;
+          const session = await api('POST', '/api/sessions/', body);
           showCode(session);
         } catch (error) {
+          // Over the visitor's quota (or outside its category's ages): staff may force, and it is logged.
+          if (error.status === 409 && error.data?.quota) formEl.querySelector('.force-box').hidden = false;
           showErrors(formEl, error);
         }
       },
@@ -94,6 +100,9 @@ export function show(main, {query}) {
     h('fieldset', {class: 'durations'}, h('legend', {}, 'Durée'),
       h('div', {class: 'choices'}, radios, custom, h('span', {class: 'muted'}, 'minutes')),
       h('p', {class: 'field-error', id: 'ns-duree-error', dataset: {errorFor: 'duree_initiale'}})),
+    h('div', {class: 'force-box', hidden: true},
+      h('label', {class: 'choice'}, h('input', {type: 'checkbox', name: 'force', id: 'ns-force'}),
+        ' Forcer malgré le quota (le dépassement est inscrit au journal)')),
     h('div', {class: 'actions'}, h('button', {type: 'submit', class: 'primary big'}, 'Générer le code')));
     return el;
   }
@@ -111,6 +120,23 @@ export function show(main, {query}) {
       }));
     select.value = current;
     if (select.selectedOptions[0]?.disabled) select.value = '';
+  }
+
+  /** "Il reste 40 min aujourd’hui et 3 h cette semaine (catégorie Adultes)", filled in once known. */
+  function quotaLine(chosen) {
+    const line = h('p', {class: 'quota', id: 'ns-quota', 'aria-live': 'polite'});
+    sessionForm.querySelector('.force-box').hidden = true;
+    sessionForm.querySelector('#ns-force').checked = false;
+    api('GET', `/api/utilisateurs/${chosen.id}/quota/`).then((q) => {
+      const parts = [];
+      if (q.jour.restant !== null) parts.push(`${duration(q.jour.restant)} aujourd’hui`);
+      if (q.semaine.restant !== null) parts.push(`${duration(q.semaine.restant)} cette semaine`);
+      const where = q.categorie_nom ? ` (catégorie ${q.categorie_nom})` : '';
+      line.textContent = parts.length ? `Il reste ${parts.join(' et ')}${where}.` : `Pas de quota de temps${where}.`;
+      if (q.duree_max_session !== null) line.textContent += ` Une session dure au plus ${duration(q.duree_max_session)}.`;
+      if ((q.jour.restant ?? 1) <= 0 || (q.semaine.restant ?? 1) <= 0) line.classList.add('exhausted');
+    }).catch(() => {});
+    return line;
   }
 
   // -- 3. the code -----------------------------------------------------------------------------

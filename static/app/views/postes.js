@@ -8,6 +8,7 @@ import {dateTime, POSTE_STATUTS} from '../format.js';
 import {field, form, showErrors} from '../forms.js';
 import {setupPanel} from '../kiosk-setup.js';
 import {confirmDialog, toast} from '../ui.js';
+import * as sites from '../sites.js';
 
 export function show(main) {
   const editor = h('div', {});
@@ -31,7 +32,8 @@ export function show(main) {
   function render() {
     const postes = [...feed.room.postes.values()].sort((a, b) => a.nom.localeCompare(b.nom, 'fr', {numeric: true}));
     tbody.replaceChildren(...postes.map((p) => h('tr', {dataset: {poste: p.id}},
-      h('th', {scope: 'row'}, p.nom, p.emplacement ? h('span', {class: 'sub'}, p.emplacement) : null),
+      h('th', {scope: 'row'}, p.nom, p.emplacement ? h('span', {class: 'sub'}, p.emplacement) : null,
+        sites.state.sites.length > 1 ? h('span', {class: 'sub site-tag'}, sites.name(p.site)) : null),
       h('td', {}, h('span', {class: 'mono'}, p.ip_address),
         h('span', {class: 'sub mono', title: 'Adresse MAC'}, p.mac_address || 'MAC non renseignée')),
       h('td', {}, p.en_ligne ? 'En ligne' : `Hors ligne${p.derniere_connexion ? ` (vu le ${dateTime(p.derniere_connexion)})` : ''}`,
@@ -101,7 +103,9 @@ export function show(main) {
       field({name: 'emplacement', label: 'Emplacement', value: p.emplacement, hint: 'Par exemple : salle multimédia.'}),
       field({name: 'ip_address', label: 'Adresse IP', value: p.ip_address, required: true,
         hint: 'L’adresse du poste sur le réseau de la bibliothèque.'}),
-      field({name: 'mac_address', label: 'Adresse MAC (facultative)', value: p.mac_address})),
+      field({name: 'mac_address', label: 'Adresse MAC (facultative)', value: p.mac_address}),
+      sites.state.sites.length > 1 ? field({name: 'site', label: 'Site', kind: 'select', options: sites.options(),
+        value: String(p.site || sites.state.chosen || sites.state.sites.find((s) => s.par_defaut)?.id || '')}) : null),
     h('div', {class: 'actions'},
       h('button', {type: 'submit', class: 'primary'}, poste ? 'Enregistrer' : 'Ajouter le poste'),
       h('button', {type: 'button', onclick: () => editor.replaceChildren()}, 'Annuler')));

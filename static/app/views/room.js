@@ -4,7 +4,9 @@ import {api} from '../api.js';
 import {h, pageTitle} from '../dom.js';
 import * as feed from '../feed.js';
 import {countdown, POSTE_STATUTS, time} from '../format.js';
+import * as sites from '../sites.js';
 import {confirmDialog, toast} from '../ui.js';
+import * as control from '../control.js';
 
 const ADD_CHOICES = [[15, '+15 min'], [30, '+30 min'], [60, '+1 h']];
 const LOW_SECONDS = 300;
@@ -19,9 +21,10 @@ export function show(main) {
   const grid = h('div', {class: 'tiles'});
   const empty = h('p', {class: 'empty', hidden: true},
     'Aucun poste enregistré. Un administrateur les ajoute dans « Postes ».');
+  const controlBar = control.bar();   // requests for more time, message to all, wake all
   main.append(
     pageTitle('Salle', summary, h('a', {class: 'button primary', href: '#/nouvelle-session'}, 'Nouvelle session')),
-    banner, pendingBox, empty, grid);
+    banner, controlBar.el, pendingBox, empty, grid);
 
   const tiles = new Map();   // poste id → tile
 
@@ -73,6 +76,7 @@ export function show(main) {
   update();
   return () => {
     unsubscribe();
+    controlBar.stop();
     clearInterval(ticker);
   };
 }
@@ -115,6 +119,8 @@ function makeTile(id) {
     h('div', {class: 'tile-actions'},
       h('div', {class: 'time-actions'}, t.add),
       h('div', {class: 'status-actions'}, t.end, t.start, t.maintenance, t.service)));
+  t.control = control.tileControls(id);
+  t.el.append(t.control.el);
   return t;
 }
 
@@ -124,8 +130,10 @@ function fillTile(t, poste, waiting) {
   t.el.dataset.statut = poste.statut;
   t.name.textContent = poste.nom;
   t.badge.textContent = POSTE_STATUTS[poste.statut] || poste.statut;
-  t.where.textContent = poste.emplacement || '';
-  t.where.hidden = !poste.emplacement;
+  // Every site on screen (an administrator's "Tous les sites"): each tile says its site.
+  const site = sites.state.sites.length > 1 && !sites.state.chosen ? sites.name(poste.site) : '';
+  t.where.textContent = [site, poste.emplacement].filter(Boolean).join(' · ');
+  t.where.hidden = !t.where.textContent;
   t.presence.textContent = poste.en_ligne ? 'Kiosque en ligne' :
     `Kiosque hors ligne${poste.derniere_connexion ? ` · vu à ${time(poste.derniere_connexion)}` : ''}`;
   t.presence.classList.toggle('online', poste.en_ligne);
@@ -136,24 +144,25 @@ function fillTile(t, poste, waiting) {
   t.moved.textContent = moved ? `⚠ Kiosque connecté depuis ${poste.adresse_kiosque}, pas ${poste.ip_address}` : '';
   t.session.hidden = !active;
   if (active) {
-    t.visitor.textContent = active.utilisateur_nom || 'Visiteur supprimé';
+    t.visitor.textContent = active.utilisateur_nom || (active.invite ? 'Invité' : 'Invité ou visiteur supprimé');
     t.code.textContent = active.code_acces;
   }
   t.pendingBox.hidden = !waiting || Boolean(active);
-  if (waiting) t.pending.textContent = `Code en attente : ${waiting.code_acces} · ${waiting.utilisateur_nom || ''}`;
+  if (waiting) t.pending.textContent = `Code en attente : ${waiting.code_acces} · ${waiting.utilisateur_nom || (waiting.invite ? 'invité' : '')}`;
   t.cancel.dataset.session = waiting ? waiting.id : '';
   for (const b of [...t.add, t.end]) b.hidden = !active;
   t.add[0].parentElement.hidden = !active;
   t.start.hidden = Boolean(active || waiting) || poste.statut === 'maintenance';
   t.maintenance.hidden = poste.statut === 'maintenance';
   t.service.hidden = poste.statut !== 'maintenance';
+  t.control.fill(poste);
   for (const suffix of t.el.querySelectorAll('[data-suffix]')) suffix.textContent = ` — ${poste.nom}`;
 }
 
 function pendingItem(session) {
   return h('li', {dataset: {session: session.id}},
     h('span', {class: 'code-inline'}, session.code_acces), ' ',
-    h('span', {}, session.utilisateur_nom || 'Visiteur supprimé'), ' ',
+    h('span', {}, session.utilisateur_nom || (session.invite ? 'Invité' : 'Visiteur supprimé')), ' ',
     h('span', {class: 'muted'}, `remis à ${time(session.created_at)}`), ' ',
     h('button', {type: 'button', class: 'link', onclick: () => cancelCode(session)}, 'Annuler le code'));
 }
@@ -165,8 +174,19 @@ async function act(posteId, action) {
   try {
     if (action.startsWith('add-') && active) {
       const minutes = Number(action.slice(4));
-      await api('POST', `/api/sessions/${active.id}/add-time/`, {minutes});
-      toast(`${minutes} min ajoutées sur ${poste.nom}.`);
+      let session;
+      try {
+        session = await api('POST', `/api/sessions/${active.id}/add-time/`, {minutes});
+      } catch (error) {
+        // Over the visitor's quota: staff may force it, and the excess is logged.
+        if (error.status !== 409 || !error.data?.quota) throw error;
+        const force = await confirmDialog({title: 'Quota dépassé', message: error.detail,
+          confirmLabel: `Ajouter ${minutes} min quand même`});
+        if (!force) return;
+        session = await api('POST', `/api/sessions/${active.id}/add-time/`, {minutes, force: true});
+      }
+      toast(session.limite_fermeture ? `Temps ajouté sur ${poste.nom}, jusqu’à la fermeture de la bibliothèque.`
+        : `${minutes} min ajoutées sur ${poste.nom}.`);
     } else if (action === 'end' && active) {
       const sure = await confirmDialog({
         title: 'Terminer la session ?',

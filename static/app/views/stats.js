@@ -5,6 +5,7 @@ import {barChart, figure, heatmap, horizontalBars} from '../charts.js';
 import {debounce, h, pageTitle} from '../dom.js';
 import {dayField, duration, isoDay, number} from '../format.js';
 import {errorBox, field, form, showErrors} from '../forms.js';
+import * as sites from '../sites.js';
 
 const DAYS = ['Lundi', 'Mardi', 'Mercredi', 'Jeudi', 'Vendredi', 'Samedi', 'Dimanche'];
 const SHORT_DAYS = ['lun.', 'mar.', 'mer.', 'jeu.', 'ven.', 'sam.', 'dim.'];
@@ -35,7 +36,7 @@ export function show(main) {
 
   async function load(period, formEl) {
     try {
-      data = await api('GET', '/api/stats/' + query(period));
+      data = await api('GET', '/api/stats/' + query({...period, ...sites.params()}));
     } catch (error) {
       if (formEl) showErrors(formEl, error);
       else output.replaceChildren(errorBox(error));
@@ -49,7 +50,8 @@ export function show(main) {
   function draw() {
     if (!data) return;
     const width = Math.max(300, output.clientWidth - 40);
-    output.replaceChildren(totals(data), perDay(data, width), occupancy(data, width), perPoste(data, width));
+    output.replaceChildren(totals(data), perDay(data, width), occupancy(data, width), perPoste(data, width),
+      perCategory(data, width));
   }
 
   const redraw = debounce(draw, 150);
@@ -116,4 +118,12 @@ function perPoste({par_poste: lines}, width) {
     text: `${duration(l.duree)} · ${l.sessions} session(s)`}));
   return h('section', {class: 'panel', 'aria-label': 'Utilisation par poste'},
     figure('Utilisation par poste', horizontalBars(items, {width})));
+}
+
+/** Use per visitor category (guests apart): what the library's policy is measured by. */
+function perCategory({par_categorie: lines = []}, width) {
+  const items = lines.map((l) => ({label: l.nom, value: l.duree, text: `${duration(l.duree)} · ${l.sessions} session(s)`}));
+  return h('section', {class: 'panel', 'aria-label': 'Utilisation par catégorie', id: 'stats-categories'},
+    items.length ? figure('Utilisation par catégorie de visiteurs', horizontalBars(items, {width}))
+      : [h('h2', {}, 'Utilisation par catégorie de visiteurs'), h('p', {class: 'empty'}, 'Aucune catégorie.')]);
 }
