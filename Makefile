@@ -42,6 +42,7 @@ bench: install
 	$(BIN)/python -m bench.rest
 	$(BIN)/python -m bench.kiosks
 	$(BIN)/python -m bench.backup
+	$(BIN)/python -m bench.verify_log
 	@case "$$DATABASE_URL" in postgres*) $(BIN)/python -m bench.network ;; \
 	  *) echo 'bench.network skipped: it needs DATABASE_URL=postgresql://...' ;; esac
 	$(BIN)/python -m bench.control

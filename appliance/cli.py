@@ -285,6 +285,41 @@ def _show_tls(config, tls):
     return 0
 
 
+def cmd_purge(config, args):
+    """What the nightly job does (docs/rgpd.md): audit entries past LOG_RETENTION_DAYS, sessions
+    past SESSION_RETENTION_DAYS, visitors idle for VISITOR_RETENTION_DAYS."""
+    from datetime import timedelta
+
+    from appliance import audit
+    from appliance.context import Context
+    open_database(config)
+    db.migrate()
+    ctx = Context(config)
+    with db.database.connection_context():
+        now = ctx.clock.now()
+        done = ctx.desk.apply_retention(record=False)
+        entries = audit.purge(now - timedelta(days=config.log_retention_days), now=now,
+                              retention=done)
+    print(f'Journal : {entries} entrée(s) supprimée(s). Sessions : {done["sessions_supprimees"]} '
+          f'supprimée(s). Visiteurs : {done["visiteurs_anonymises"]} anonymisé(s).')
+    return 0
+
+
+def cmd_verify_log(config, args):
+    """Check the audit log's hash chain: prints {"ok": true, "entrees": N} or
+    {"ok": false, "premiere_alteree": id} and exits 1 in the second case."""
+    import json
+
+    from appliance.context import Context
+    from appliance.scheduler import verify_and_report
+    open_database(config)
+    db.migrate()
+    with db.database.connection_context():
+        result = verify_and_report(Context(config))
+    print(json.dumps(result, ensure_ascii=False))
+    return 0 if result['ok'] else 1
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog='poste-public', description='Poste Public appliance.')
     parser.add_argument('--version', action='version', version=f'poste-public {__version__}')
@@ -329,6 +364,12 @@ def build_parser():
                       help='replace the authority too (it must then be installed again on the desk PCs)')
     tls_sub.add_parser('show', help='print the authority\'s fingerprint and the certificate\'s expiry')
     p.set_defaults(func=cmd_tls)
+
+    p = sub.add_parser('purge', help='apply the retention rules now (what the nightly job does)')
+    p.set_defaults(func=cmd_purge)
+
+    p = sub.add_parser('verify-log', help='check the audit log\'s hash chain (exit 1 when broken)')
+    p.set_defaults(func=cmd_verify_log)
 
     p = sub.add_parser('restore', help='replace all data with an archive (stop the service first)')
     p.add_argument('file', metavar='FILE')

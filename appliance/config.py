@@ -68,6 +68,10 @@ class Config:
     tls_key: str = ''
     trusted_proxies: tuple = ()
     header_timeout: int = 10
+    # Privacy (docs/rgpd.md).
+    session_retention_days: int = 365
+    visitor_retention_days: int = 365
+    age_consentement: int = 15
     # Live control of the postes (docs/configuration.md).
     pause_max: int = 900
     extension_auto: bool = True
@@ -122,6 +126,9 @@ class Config:
             tls_key=tls_key,
             trusted_proxies=get.networks('TRUSTED_PROXIES'),
             header_timeout=get.int('HEADER_TIMEOUT', 10, minimum=1),
+            session_retention_days=get.int('SESSION_RETENTION_DAYS', 365, minimum=1),
+            visitor_retention_days=get.int('VISITOR_RETENTION_DAYS', 365, minimum=1),
+            age_consentement=get.int('AGE_CONSENTEMENT', 15, minimum=0),
             pause_max=get.int('PAUSE_MAX', 900, minimum=1),
             extension_auto=get.bool('EXTENSION_AUTO', True),
             inactivity_timeout=_inactivity_timeout(get),

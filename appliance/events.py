@@ -61,6 +61,18 @@ def publish(kind, **payload):
         _relay.send(kind, payload)
 
 
+def publish_reserved(kind, payload):
+    """Like publish(), for a fact whose payload is filled in later in the same transaction (an
+    audit entry gets its id at the end): this process hears it in the order it was reserved; call
+    send_to_others(kind, payload) once the payload is complete."""
+    db.on_commit(lambda: deliver(kind, payload))
+
+
+def send_to_others(kind, payload):
+    if _relay is not None:
+        _relay.send(kind, payload)
+
+
 def set_relay(relay):
     global _relay
     _relay = relay

@@ -12,7 +12,7 @@ from datetime import datetime
 from bottle import response
 from peewee import fn
 
-from appliance import __version__
+from appliance import __version__, auditchain
 from appliance.backup.service import LAST_SUCCESS
 from appliance.models import Session, State
 
@@ -121,4 +121,9 @@ class Metrics:
             age = (ctx.clock.now() - datetime.fromisoformat(row.value)).total_seconds()
             metric('poste_public_backup_age_seconds', 'gauge', 'Seconds since the last successful backup.',
                    [f'poste_public_backup_age_seconds {age:.0f}'])
+        verified = auditchain.last_result()
+        if verified is not None:
+            metric('poste_public_audit_chain_ok', 'gauge',
+                   'Whether the last verification of the audit log hash chain found it intact (1) or broken (0).',
+                   [f'poste_public_audit_chain_ok {1 if verified.get("ok") else 0}'])
         return '\n'.join(out) + '\n'

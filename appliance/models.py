@@ -73,6 +73,10 @@ class Utilisateur(BaseModel):
     derniere_session = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
+    # Privacy (docs/rgpd.md).
+    autorisation_parentale = BooleanField(default=False)   # a minor's parents agreed
+    charte_version = IntegerField(null=True)   # the last version of the charter accepted
+    anonymise_le = DateTimeField(null=True)    # when the record was emptied (erasure, retention)
     categorie = IntegerField(null=True)   # a Categorie id (no foreign key: see Categorie); null = the default
 
     recherche = TextField(default='')   # nom, prénom, e-mail, téléphone normalised (search.py)
@@ -151,6 +155,8 @@ class Log(BaseModel):
     metadata = TextField(default='{}')
     ip_address = CharField(max_length=45, null=True)
     created_at = DateTimeField(default=utcnow, index=True)
+    # SHA-256 of the previous entry's empreinte and this entry's content (appliance/auditchain.py).
+    empreinte = CharField(max_length=64, default='')
 
     @property
     def metadata_dict(self):
@@ -244,3 +250,15 @@ class Categorie(BaseModel):
 
 
 ALL_MODELS.append(Categorie)
+
+
+class Charte(BaseModel):
+    """The charter (terms of use) visitors accept at the kiosk: one row per version, the
+    highest is current."""
+    version = IntegerField(unique=True)
+    texte = TextField()
+    operateur = CharField(max_length=150, default='')
+    created_at = DateTimeField(default=utcnow)
+
+
+ALL_MODELS.append(Charte)

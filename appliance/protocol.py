@@ -41,6 +41,7 @@ class Type:
     HEARTBEAT = 'heartbeat'
     VALIDATE_CODE = 'validate_code'
     END_SESSION = 'end_session'
+    ACCEPT_CHARTER = 'accept_charter'      # {"code", "version"}: the visitor accepted the charter
     PAUSE = 'pause'                          # the visitor steps away: the time stops
     RESUME = 'resume'                        # {code}: the visitor is back, with their own code
     REQUEST_TIME = 'request_time'            # {seconds}: the visitor asks for more time
@@ -55,6 +56,7 @@ class Action:
     WARNING = 'warning'
     CLOSE_SESSION = 'close_session'
     ERROR = 'error'
+    CHARTER_REQUIRED = 'charter_required'  # {"charte": {"version", "texte"}}: to accept first
     MESSAGE = 'message'                      # {message, de}: a message from the desk
     COMMAND = 'command'                      # {commande}: lock, log off, restart, shut down
     PAUSED = 'paused'                        # {temps_restant}

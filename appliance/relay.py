@@ -101,7 +101,7 @@ class Relay:
             scratch = db.scratch()
             if 'relay' not in scratch:
                 scratch['relay'] = []
-                db.before_commit(lambda: self._notify(scratch['relay']))
+                db.before_commit(lambda: self._notify(scratch.pop('relay')))   # facts sent after it: anew
             scratch['relay'].append([kind, payload])
         else:
             with db.database.connection_context():

@@ -15,7 +15,7 @@ from huey import SqliteHuey, crontab
 from huey.consumer import Consumer
 from huey.consumer import Scheduler as HueyScheduler
 
-from appliance import audit, db
+from appliance import audit, auditchain, db
 from appliance.backup import service as backup_service
 from appliance.models import State
 from appliance.tls import certificate_state
@@ -51,6 +51,18 @@ def local_slot(now_utc, hour):
 def daily_job_due(now, hour, last_run):
     """True when the slot of `hour` has passed since `last_run` (None: never ran)."""
     return last_run is not None and last_run < local_slot(now, hour)
+
+
+def verify_and_report(ctx):
+    """Verify the audit chain, keep the result, and write a broken chain in the log."""
+    result = auditchain.verify()
+    now = ctx.clock.now()
+    auditchain.store_result(result, now)
+    if not result['ok']:
+        audit.record('verification_journal', now=now, operateur='système',
+                     details=f'Journal d’audit altéré : la chaîne d’empreintes est rompue à l’entrée '
+                             f'n° {result["premiere_alteree"]}.', metadata=result)
+    return result
 
 
 def read_state(key):
@@ -91,6 +103,7 @@ class Scheduler:
         self.add_daily_job('backup', 2, self.backup)
         if ctx.certificate_expires is not None:
             self.add_daily_job('certificate', 4, self.check_certificate)
+        self.add_daily_job('verify-log', 4, self.verify_log)
         self.last_tick = None
         self.outage = False   # the database was out of reach at the last tick (said once)
         self._last_flush = time.monotonic()
@@ -150,16 +163,31 @@ class Scheduler:
                 log.exception('daily job %s failed', name)
 
     def purge(self):
-        """Delete audit entries older than LOG_RETENTION_DAYS; one `purge` entry says how many.
-        Archives older than that go too: they hold the same entries."""
+        """Delete audit entries older than LOG_RETENTION_DAYS, sessions and visitors past their
+        retention (docs/rgpd.md); one `purge` entry says what went. Archives older than
+        LOG_RETENTION_DAYS go too: they hold the same entries."""
         config, now = self.ctx.config, self.ctx.clock.now()
-        count = audit.purge(now - timedelta(days=config.log_retention_days), now=now)
+        done = self.ctx.desk.apply_retention(record=False)   # sessions and visitors (docs/rgpd.md)
+        log.info('purge: %d session(s) deleted, %d visitor(s) anonymised', done['sessions_supprimees'],
+                 done['visiteurs_anonymises'])
+        count = audit.purge(now - timedelta(days=config.log_retention_days), now=now,
+                            retention=done)
         log.info('purge: %d audit entries older than %d days deleted', count,
                  config.log_retention_days)
         for folder, deleted in backup_service.prune_everywhere(config, now):
             if deleted:
                 log.info('purge: %d backup archive(s) removed from %s', len(deleted), folder)
         return count
+
+    def verify_log(self):
+        """Check the audit log's hash chain (appliance/auditchain.py); a broken chain shows in
+        /api/health/, /metrics and the dashboard, and is itself written in the log."""
+        def run():   # in a greenlet of its own: a million entries take seconds, the tick keeps its beat
+            with db.database.connection_context():
+                result = verify_and_report(self.ctx)
+            if not result['ok']:
+                log.error('audit log: the hash chain is broken at entry %s', result['premiere_alteree'])
+        gevent.spawn(run)
 
     def check_certificate(self):
         """With HTTPS on: a warning in the log from WARN_DAYS before the certificate ends

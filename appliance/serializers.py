@@ -28,6 +28,8 @@ def utilisateur_json(u):
         'is_guest': u.is_guest, 'notes': u.notes, 'created_by': u.created_by_id,
         'nombre_sessions_total': u.nombre_sessions_total, 'derniere_session': iso(u.derniere_session),
         'created_at': iso(u.created_at), 'updated_at': iso(u.updated_at),
+        'autorisation_parentale': u.autorisation_parentale, 'charte_version': u.charte_version,
+        'anonymise_le': iso(u.anonymise_le),
         'categorie': u.categorie,
     }
 

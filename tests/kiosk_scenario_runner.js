@@ -27,6 +27,10 @@ async ({steps, monotonicMs, wallMs}) => {
       effects = kiosk.endSession();
     } else if ('dismiss_notice' in step) {
       kiosk.dismissNotice();
+    } else if ('accept_charter' in step) {
+      effects = kiosk.acceptCharter();
+    } else if ('decline_charter' in step) {
+      effects = kiosk.declineCharter();
     } else if ('wait' in step) {
       const ms = Math.round(step.wait * 1000);
       clock.mono += ms;
@@ -58,6 +62,7 @@ async ({steps, monotonicMs, wallMs}) => {
         waiting_answer: kiosk.waitingAnswer,
         library: kiosk.libraryName,
         home_page: kiosk.homePage,
+        charter: kiosk.charter,
         paused: kiosk.paused,
         message: kiosk.message,
         request_pending: kiosk.requestPending,

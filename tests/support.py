@@ -15,7 +15,7 @@ from appliance import db
 from appliance.clock import FakeClock
 from appliance.config import Config
 from appliance.context import Context
-from appliance.models import AuthSession, Compte, Log, Poste, Session, Site, State, Utilisateur, default_site_id
+from appliance.models import AuthSession, Charte, Compte, Log, Poste, Session, Site, State, Utilisateur, default_site_id
 from appliance.server import create_app
 
 PASSWORD = 'Un-mot-de-passe-solide-42'
@@ -61,6 +61,7 @@ def empty_database():
         with db.writing():
             for model in (Log, Session, AuthSession, Utilisateur, Poste, Compte, State):
                 model.delete().execute()
+            Charte.delete().execute()
             Site.delete().where(Site.id != default_site_id()).execute()
 
 

@@ -118,7 +118,7 @@ def test_archive_holds_a_manifest_the_rows_and_the_photos(ctx, desk):
     assert manifest['engine'] == ('sqlite' if db.is_sqlite() else 'postgresql')
     assert manifest['created_at'] == '2026-01-05T09:00:00+00:00'
     assert set(manifest['tables']) == set(tables.layout()) >= {'compte', 'utilisateur', 'poste', 'poste_session',
-                                                               'log', 'state', 'demande_temps'}
+                                                               'log', 'state', 'demande_temps', 'charte'}
     assert 'authsession' not in json.dumps(manifest)     # logins are not data
     assert manifest['tables']['utilisateur']['rows'] == 2 and manifest['photos'] == 1
     assert set(manifest['files']) == set(content) - {'manifest.json', 'manifest.hmac'}

@@ -11,6 +11,7 @@ from tests.test_dashboard import add_account, log_in
 
 ROUTES = ['salle', 'nouvelle-session', 'visiteurs', 'visiteurs/nouveau', 'journal', 'statistiques', 'postes',
           'comptes', 'sauvegardes', 'mot-de-passe', 'sites', 'codes-invites', 'horaires', 'categories']
+ROUTES += ['requisition', 'vie-privee']
 # What sticks out on the right: the page itself, a table's frame, the menu or one of its links.
 OVERFLOW = """() => {
   const width = document.documentElement.clientWidth;
@@ -56,7 +57,7 @@ def test_every_page_fits_and_the_whole_menu_shows(context, live, width, height):
     log_in(page, live, 'claire')
     expect(page.locator('#topbar')).to_be_visible()
     links = page.locator('#nav a')
-    expect(links).to_have_count(12)
+    expect(links).to_have_count(14)
     for route in ROUTES:
         page.goto(f'{live.base_url}/#/{route}')
         expect(page.locator('.page-title')).to_be_visible()

@@ -188,7 +188,7 @@ def test_declared_success_statuses(client, world):
 
 # -- the declared query parameters are the ones routes read -----------------------------------------
 
-FREE_TEXT = {'search'}   # a search term refuses nothing
+FREE_TEXT = {'search', 'motif'}   # a search term (a requisition's reference) refuses nothing
 
 
 def list_routes(app):

@@ -22,9 +22,11 @@ START_WALL_MS = 1_800_000_000_000
 INPUTS = {'connect', 'disconnect', 'server', 'type_code', 'end_session', 'dismiss_notice', 'wait',
           'resume', 'observe'}
 INPUTS |= {'pause', 'request_time', 'activity'}       # live control (docs/kiosk.md)
+INPUTS |= {'accept_charter', 'decline_charter'}
 OBSERVED = {'locked', 'code', 'remaining', 'countdown', 'feedback', 'notice', 'link',
             'can_enter_code', 'waiting_answer', 'library', 'home_page'}
 OBSERVED |= {'paused', 'message', 'request_pending'}
+OBSERVED |= {'charter'}
 PYTHON = 'Tk kiosk (appliance/kiosk/state.py)'
 WEB = 'web kiosk (static/kiosk/state.js in Chromium)'
 
@@ -85,6 +87,10 @@ def play_python(steps):
             effects = kiosk.end_session()
         elif 'dismiss_notice' in step:
             kiosk.dismiss_notice()
+        elif 'accept_charter' in step:
+            effects = kiosk.accept_charter()
+        elif 'decline_charter' in step:
+            effects = kiosk.decline_charter()
         elif 'wait' in step:
             ms = round(step['wait'] * 1000)
             clock.monotonic_ms += ms
@@ -108,6 +114,7 @@ def play_python(steps):
                 'waiting_answer': kiosk.waiting_answer, 'library': kiosk.library_name,
                 'home_page': kiosk.home_page,
                 'paused': kiosk.paused, 'message': kiosk.message, 'request_pending': kiosk.request_pending,
+                'charter': kiosk.charter,
             },
         })
     return records

@@ -63,7 +63,7 @@ def test_create_returns_every_field(client, ctx, staff, staff_token):
                       'type_piece_identite', 'piece_identite_verifiee', 'numero_piece_identite',
                       'consentement_rgpd', 'date_consentement', 'photo', 'is_guest', 'notes', 'created_by',
                       'nombre_sessions_total', 'derniere_session', 'created_at', 'updated_at',
-                      'categorie'}
+                      'categorie', 'autorisation_parentale', 'charte_version', 'anonymise_le'}
     assert u['nom'] == 'Durand' and u['prenom'] == 'Éloïse'
     assert u['email'] == 'eloise.durand@example.org'   # normalised
     assert u['date_naissance'] == '1990-04-12'

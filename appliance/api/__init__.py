@@ -5,6 +5,7 @@ from appliance.api import controle
 
 
 from appliance.api import categories, horaires, invites
+from appliance.api import privacy
 
 
 def register(app, ctx):
@@ -13,3 +14,4 @@ def register(app, ctx):
         module.routes(app, ctx)
     for module in (horaires, categories, invites):   # the library's policy
         module.routes(app, ctx)
+    privacy.routes(app, ctx)

@@ -7,6 +7,7 @@ from appliance.api.http import client_ip
 from appliance.api.pagination import PAGINATION, int_param, paginate
 from appliance.api.validation import Boolean, Integer, OneOf, Reference, Text
 from appliance.errors import Invalid
+from appliance.desk.privacy import CharterRequired
 from appliance.desk.sessions import MAX_ADDED, MAX_DURATION, MIN_ADDED, MIN_DURATION
 from appliance.api.sites import SITE_FILTER, site_scope
 from appliance.desk.sites import check_site
@@ -26,7 +27,9 @@ CREATE = {
 }
 CREATE['force'] = Boolean(description='Vrai : créer malgré le quota ou l’âge de la catégorie (journalisé).')
 VALIDATE = {'code': Text(20, blank=False), 'code_acces': Text(20, blank=False, write_only=True),
-            'poste': Reference(Poste, null=True), '_code': OneOf('code', 'code_acces')}
+            'poste': Reference(Poste, null=True), '_code': OneOf('code', 'code_acces'),
+            'charte_version': Integer(1, description='La version de la charte que le visiteur vient '
+                                                     'd’accepter (réponse à `charte_requise`).')}
 ADD_TIME = {'seconds': Integer(MIN_ADDED, MAX_ADDED),
             'minutes': Integer(MIN_ADDED // 60, MAX_ADDED // 60, write_only=True),
             'force': Boolean(description='Vrai : ajouter malgré le quota (journalisé).'),
@@ -102,7 +105,11 @@ def routes(app, ctx):
         if poste is None:
             poste = data.get('poste') or bound_poste(code)
             check_site(compte, poste)   # staff start sessions on their own site's postes only
-        session = desk.validate_code(code, poste, source_ip=client_ip(), operateur=operateur)
+        try:
+            session = desk.validate_code(code, poste, source_ip=client_ip(), operateur=operateur,
+                                         charte_version=data.get('charte_version'))
+        except CharterRequired as required:   # not started: the visitor must accept it first
+            return {'valid': True, 'charte_requise': required.to_json()}
         now = ctx.clock.now()
         shown = session_json(session, now)
         if not operateur:   # a kiosk: no staff notes, no librarian's name

@@ -5,7 +5,7 @@ import bottle
 import swagger_ui_bundle
 from bottle import response
 
-from appliance import __version__, db
+from appliance import __version__, auditchain, db
 from appliance.api.declared import METRICS, PUBLIC, Name
 from appliance.api.openapi import document
 from appliance.backup.service import freshness
@@ -30,9 +30,11 @@ def routes(app, ctx):
                   'scheduler': scheduler_state(ctx)}
         if ctx.relay is not None:   # several processes on PostgreSQL: do we hear the others?
             checks['relay'] = 'ok' if ctx.relay.listening else 'down'
+        extra = {}
         if checks['database'] == 'ok':
             checks['backup'] = freshness(ctx.clock.now())   # "none" on a new box is no failure
-        extra = {}
+            checks['journal'], verified = journal_state()   # the audit log's hash chain
+            extra.update(verified)
         if ctx.certificate_expires is not None:
             # "expires_soon" is a warning, not a failure: the box still works for WARN_DAYS.
             checks['certificate'] = certificate_state(ctx.certificate_expires, ctx.clock.now())
@@ -51,6 +53,15 @@ def routes(app, ctx):
     def metrics():
         response.content_type = 'text/plain; version=0.0.4; charset=utf-8'
         return ctx.metrics.render(ctx)
+
+    def journal_state():
+        """'ok', 'altere' (the last verification found an edited entry) or 'none' (never verified)."""
+        last = auditchain.last_result()
+        if last is None:
+            return 'none', {}
+        if last.get('ok'):
+            return 'ok', {}
+        return 'altere', {'journal_premiere_alteree': last.get('premiere_alteree')}
 
     spec = {}   # built on first request, when every route is known
 

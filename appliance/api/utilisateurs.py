@@ -33,6 +33,8 @@ SCHEMA = {
     'notes': Text(2000),
     'doublon_confirme': Boolean(description='Vrai : enregistrer même si le visiteur ressemble à une fiche '
                                             'existante (sinon 409 avec les fiches semblables, `doublons`).'),
+    'autorisation_parentale': Boolean(description='Les parents d’un mineur de moins de AGE_CONSENTEMENT '
+                                                  'ans (15) ont donné leur accord : sans elle, pas de session.'),
 }
 SCHEMA = echoing(SCHEMA, 'id', 'date_consentement', 'photo', 'is_guest', 'created_by', 'nombre_sessions_total',
                  'derniere_session', 'created_at', 'updated_at')

@@ -12,6 +12,7 @@ messages.
   visitors.py   visitors and their photos
   duplicates.py visitors registered twice: finding them, merging two records
   library.py    the library's name and kiosk home page (admin settings)
+  privacy.py    retention, erasure and access, requisitions, the charter, minors
   sites.py      the branches of a network: sites, and who may act on which
   control.py    live control: messages, commands and Wake-on-LAN, pause, requests for more time
   policy.py     opening hours and closing, visitor categories and quotas, guest passes
@@ -27,13 +28,14 @@ from appliance.desk.moves import Moves
 from appliance.desk.policy import Policy
 from appliance.desk.postes import Postes
 from appliance.desk.presence import Presence
+from appliance.desk.privacy import Privacy
 from appliance.desk.sessions import Sessions
 from appliance.desk.sites import Sites
 from appliance.desk.visitors import Visitors
 from appliance.desk.control import Control
 
 
-class Desk(Postes, Sessions, Presence, Visitors, Duplicates, Library, Sites, Control, Policy, Moves):
+class Desk(Postes, Sessions, Presence, Visitors, Duplicates, Library, Sites, Control, Policy, Privacy, Moves):
     """The one facade. Its parts share `config`, `clock` and `room` (set up by Moves)."""
 
     def statistics(self, date_min, date_max, site=None):

@@ -31,6 +31,7 @@ class Sessions:
         if not MIN_DURATION <= duree <= MAX_DURATION:
             raise Invalid({'duree_initiale': [f'La durée doit être comprise entre {MIN_DURATION} '
                                               f'et {MAX_DURATION} secondes.']})
+        self.check_minor(utilisateur)   # privacy.py
         now = self.now()
         site = self.session_site(poste, site, operateur)
         self.expire_due()
@@ -59,7 +60,7 @@ class Sessions:
             raise Conflict('Ce visiteur ou ce poste vient de recevoir une autre session.') from None
         return session
 
-    def validate_code(self, code, poste, *, source_ip, operateur=''):
+    def validate_code(self, code, poste, *, source_ip, operateur='', charte_version=None):
         """Start (or resume) the session of `code` on `poste`. Returns the session.
 
         Raises RateLimited, NotFound (unknown or ended code), Forbidden (code bound to another
@@ -95,6 +96,7 @@ class Sessions:
             self._started(session, now)
             return session  # a rebooted kiosk resumes with the current time
         self.check_open(now, body={'valid': False})
+        self.charter_gate(session, poste, charte_version, ip=source_ip)   # privacy.py
         try:
             with writing():
                 poste = self._reload(poste)

@@ -77,6 +77,14 @@ class Runtime:
         self._apply(self.state.end_session())
         self._report()
 
+    def accept_charter(self):
+        self._apply(self.state.accept_charter())
+        self._report()
+
+    def decline_charter(self):
+        self._apply(self.state.decline_charter())
+        self._report()
+
     def _dispatch(self, event):
         kind = event[0]
         if kind == 'connected':
@@ -106,13 +114,16 @@ class Runtime:
         """Logs what the screen shows whenever it changes: what a visitor saw is then on record."""
         state = self.state
         shown = (state.locked, state.feedback[0] if state.locked or state.paused else None, state.link_text,
-                 state.notice, state.paused, state.message)
+                 state.notice, state.paused, state.message, state.charter['version'] if state.charter else None)
         if shown == self._shown:
             return
         self._shown = shown
         if state.message:
             log.info('screen: message | %s', state.message)
-        if state.paused:
+        if (state.locked or state.paused) and state.charter:
+            log.info('screen: charter version %d to accept | %s', state.charter['version'],
+                     state.link_text or 'online')
+        elif state.paused:
             log.info('screen: paused %s left | %s | %s', format_remaining(state.remaining()), state.feedback[0],
                      state.link_text or 'online')
         elif state.locked:

@@ -25,6 +25,7 @@ TITLE_LOCK = 'Poste Public'
 TITLE_TIMER = 'Poste Public - temps restant'
 TITLE_NOTICE = 'Poste Public - message'
 TITLE_MAINTENANCE = 'Poste Public - maintenance'
+CHARTER_TITLE = "Charte d'utilisation des postes publics"
 
 BG, FG, MUTED, ERROR = '#1d3557', '#f1faee', '#a8c5da', '#ffb4a2'
 FIELD_BG, BUTTON_BG, BUTTON_FG = '#f1faee', '#a8dadc', '#1d3557'
@@ -44,6 +45,7 @@ class Screen:
         self._feedback = None
         self._waiting = False
         self._last_raise = 0.0
+        self._charter = None
 
         self.root = tk.Tk(className='poste-public-kiosk')
         self.root.title(TITLE_LOCK)
@@ -108,6 +110,19 @@ class Screen:
         self.code_entry.bind('<Return>', lambda event: self._submit_code())
         self.code_button = self._button(self.code_frame, 'Valider', self._submit_code, 1.3)
         self.code_button.pack(pady=self.unit)
+
+        # The charter to accept before the session starts (in place of the code entry).
+        self.charter_frame = tk.Frame(center, bg=BG)
+        self.charter_title = tk.Label(self.charter_frame, font=self._font(1.3, 'bold'), bg=BG, fg=FG)
+        self.charter_title.pack(pady=(0, self.unit // 2))
+        self.charter_text = tk.Text(self.charter_frame, wrap='word', width=60, height=12, font=self._font(0.9),
+                                    bg=FIELD_BG, fg=BG, relief='flat', padx=self.unit // 2, pady=self.unit // 2)
+        self.charter_text.pack(pady=self.unit // 2)
+        charter_buttons = tk.Frame(self.charter_frame, bg=BG)
+        charter_buttons.pack(pady=self.unit // 2)
+        self.charter_accept = self._button(charter_buttons, "J'accepte", self._accept_charter, 1.2)
+        self.charter_accept.pack(side='left', padx=self.unit // 2)
+        self._button(charter_buttons, 'Je refuse', self._decline_charter, 1.2).pack(side='left', padx=self.unit // 2)
 
         self.admin_frame = tk.Frame(center, bg=BG)
         tk.Label(self.admin_frame, text='Accès maintenance', font=self._font(1.3, 'bold'), bg=BG,
@@ -264,6 +279,8 @@ class Screen:
         if (text, is_error) != self._feedback:
             self._feedback = (text, is_error)
             self.feedback.configure(text=text, fg=ERROR if is_error else FG)
+        if state.charter != self._charter:
+            self._show_charter(state.charter)
         enabled = 'normal' if state.can_enter_code else 'disabled'
         if self.code_entry.cget('state') != enabled:
             self.code_entry.configure(state=enabled)
@@ -287,6 +304,32 @@ class Screen:
             self.root.lift()
             if self.root.focus_get() is None:     # another program took the keyboard
                 (self.admin_entry if self.admin_frame.winfo_ismapped() else self.code_entry).focus_force()
+
+    def _show_charter(self, charter):
+        """The charter in place of the code entry (None: the code entry again)."""
+        self._charter = charter
+        if charter is None:
+            self.charter_frame.pack_forget()
+            if not self.admin_frame.winfo_ismapped():
+                self.code_frame.pack(pady=self.unit * 2)
+            return
+        self._close_admin()
+        self.code_frame.pack_forget()
+        self.charter_title.configure(text='{} (version {})'.format(CHARTER_TITLE, charter['version']))
+        self.charter_text.configure(state='normal')
+        self.charter_text.delete('1.0', 'end')
+        self.charter_text.insert('1.0', charter['texte'])
+        self.charter_text.configure(state='disabled')     # to read, not to edit
+        self.charter_frame.pack(pady=self.unit * 2)
+        self.charter_accept.focus_force()
+
+    def _accept_charter(self):
+        self.runtime.accept_charter()
+        self._render()
+
+    def _decline_charter(self):
+        self.runtime.decline_charter()
+        self._render()
 
     def _render_timer(self, state, keep_on_top):
         left = state.remaining()
@@ -377,7 +420,7 @@ class Screen:
     # ---- admin escape
 
     def _open_admin(self):
-        if self._mode != 'locked' or not self.gate.enabled:
+        if self._mode != 'locked' or not self.gate.enabled or self._charter is not None:
             return
         self.code_frame.pack_forget()
         self.admin_var.set('')
@@ -388,6 +431,8 @@ class Screen:
     def _close_admin(self):
         self.admin_var.set('')
         self.admin_frame.pack_forget()
+        if self._charter is not None:
+            return      # the charter stays in place of the code entry
         self.code_frame.pack(pady=self.unit * 2)
         self.code_entry.focus_force()
 

@@ -6,7 +6,7 @@ kiosk's static/kiosk/state.js is the same machine in JavaScript; tests/kiosk_sce
 both, so change them together.
 
 Inputs: what the server says (handle_message), what the link does (connected, disconnected), what the
-visitor does (submit_code, end_session), and time passing (tick, called a few times a second).
+visitor does (submit_code, end_session, accept_charter, decline_charter), and time passing (tick, called a few times a second).
 Each input returns the effects it asks for, as tuples for the caller to carry out:
   (SEND, message)          send a JSON message to the server
   (SAVE, code, deadline)   keep the session on disk (deadline: wall-clock epoch seconds)
@@ -17,7 +17,7 @@ Live control (docs/kiosk.md): a paused session (`paused`) shows the lock screen 
 and takes the visitor's own code to resume; messages of the desk (`message`); requests for more time
 (request_time, `request_pending`); inactivity (activity() on input, INACTIVITY_TIMEOUT from the server).
 The screen reads the rest from properties: locked, remaining(), feedback, link_text, notice,
-library_name, home_page...
+library_name, home_page, charter (the charter to accept before the session starts, or None)...
 
 The server's clock is the authority: every figure it sends replaces ours. Between figures, and while
 disconnected, the countdown runs on the monotonic clock and locks at zero by itself.
@@ -34,6 +34,7 @@ HEARTBEAT_SECONDS = 5
 ANSWER_TIMEOUT = 10     # no answer to a code after this long: say so and let the visitor retry
 MESSAGE_SECONDS = 30    # feedback on the lock screen goes back to the plain invitation after this
 NOTICE_SECONDS = 30     # a warning shown during the session hides itself after this
+CHARTER_SECONDS = 120   # a charter left unanswered goes: the next visitor must not accept it for them
 
 PROMPT = "Entrez le code remis à l'accueil"
 CODE_UNKNOWN = 'Code inconnu ou expiré'
@@ -45,6 +46,8 @@ CONNECTING = 'Connexion au serveur…'
 UNREACHABLE = 'Serveur injoignable : nouvelle tentative…'
 POSTE_UNKNOWN = "Ce poste n'est pas enregistré sur le serveur : prévenez l'accueil."
 TOKEN_REFUSED = "Ce poste n'est pas autorisé par le serveur : prévenez l'accueil."
+CHARTER_DECLINED = "Charte refusée : la session n'est pas ouverte."
+CHARTER_TIMEOUT = 'Charte sans réponse : entrez de nouveau votre code.'
 ENDED = {
     Reason.EXPIRATION: 'Votre session est terminée. Merci de votre visite !',
     Reason.BY_STAFF: "Votre session a été fermée par l'accueil.",
@@ -108,6 +111,9 @@ class KioskState:
         self._feedback = None           # (text, is_error, until)
         self._notice_until = 0.0
         self._next_heartbeat = 0.0
+        self.charter = None             # {'version', 'texte'} to accept before the session starts
+        self._charter_code = None       # the code it is for
+        self._charter_until = 0.0
         self.paused = False             # a paused session: the lock screen, its time frozen
         self._paused_left = 0
         self.message = None             # the desk's last message, shown on either screen
@@ -139,7 +145,7 @@ class KioskState:
     @property
     def can_enter_code(self):
         return ((self.locked or self.paused) and self.link == 'up' and not self._pending
-                and self.statut != MAINTENANCE)
+                and self.statut != MAINTENANCE and self.charter is None)
 
     @property
     def feedback(self):
@@ -193,6 +199,7 @@ class KioskState:
         self.link = 'down'
         self.close_code = close_code
         self._pending = None    # its answer will not come on a new connection
+        self._drop_charter()    # the code is typed again once the link is back
         return []
 
     def submit_code(self, text):
@@ -248,6 +255,22 @@ class KioskState:
                 if self.notice == INACTIVITY_NOTICE:
                     self.notice = None
 
+    def accept_charter(self):
+        """The visitor accepts the charter shown: the code goes again, with the version accepted."""
+        if self.charter is None or self.link != 'up':
+            return []
+        code, version = self._charter_code, self.charter['version']
+        self._drop_charter()
+        self._pending = (code, self.clock.monotonic())
+        return [(SEND, {'type': Type.ACCEPT_CHARTER, 'code': code, 'version': version})]
+
+    def decline_charter(self):
+        if self.charter is None:
+            return []
+        self._drop_charter()
+        self._say(CHARTER_DECLINED, error=False)
+        return []
+
     def dismiss_notice(self):
         self.notice = None
         self.message = None
@@ -274,6 +297,9 @@ class KioskState:
             self.notice = None
         if self.message and now >= self._message_until:
             self.message = None
+        if self.charter is not None and now >= self._charter_until:
+            self._drop_charter()
+            self._say(CHARTER_TIMEOUT, error=False)
         if self.link == 'up' and now >= self._next_heartbeat:
             self._next_heartbeat = now + HEARTBEAT_SECONDS
             effects.append((SEND, self._heartbeat()))
@@ -290,6 +316,7 @@ class KioskState:
             Action.ADD_TIME: self._on_add_time,
             Action.WARNING: self._on_warning,
             Action.CLOSE_SESSION: self._on_close_session,
+            Action.CHARTER_REQUIRED: self._on_charter_required,
             Action.PAUSED: self._on_paused,
             Action.RESUMED: self._on_resumed,
             Action.MESSAGE: self._on_message,
@@ -335,6 +362,21 @@ class KioskState:
         if not code or not left:
             return []
         return self._enter(code, left)
+
+    def _on_charter_required(self, msg):
+        """The code is valid, but the visitor must first accept the charter (only an answer to
+        the code just typed is shown)."""
+        charter = _mapping(msg.get('charte'))
+        version = charter.get('version') if charter else None
+        if (not self._pending or not self.locked or isinstance(version, bool)
+                or not isinstance(version, (int, float)) or not float(version).is_integer()):
+            return []
+        version = int(version)
+        self._charter_code = self._pending[0]
+        self._pending = None
+        self.charter = {'version': version, 'texte': _text(charter.get('texte')) or ''}
+        self._charter_until = self.clock.monotonic() + CHARTER_SECONDS
+        return []
 
     def _on_code_invalid(self, msg):
         if self._pending:
@@ -461,6 +503,7 @@ class KioskState:
         """Start or go on with a session that has `left` seconds, by the server's figure."""
         if not code:
             return []
+        self._drop_charter()
         if self.locked or self.paused:
             self._feedback = None
             self._last_input = self.clock.monotonic()   # inactivity counts from the start
@@ -471,6 +514,10 @@ class KioskState:
         self.code = code
         self._deadline = self.clock.monotonic() + left
         return [(SAVE, code, self.clock.time() + left)]
+
+    def _drop_charter(self):
+        self.charter = None
+        self._charter_code = None
 
     def _lock(self, text):
         self.code = None

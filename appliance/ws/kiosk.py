@@ -10,6 +10,7 @@ import gevent
 
 from appliance import db, events
 from appliance.clock import iso, parse_iso, remaining_seconds
+from appliance.desk.privacy import CharterRequired
 from appliance.errors import AppError
 from appliance.hours import closing_message
 from appliance.models import Session
@@ -210,6 +211,8 @@ class KioskEndpoint:
                 return
             try:
                 self.desk.validate_code(code, poste, source_ip=source)  # success arrives as a fact
+            except CharterRequired as required:
+                socket.send({'action': Action.CHARTER_REQUIRED, 'charte': required.to_json(), 'code': code})
             except AppError as exc:
                 reply = {'action': Action.CODE_INVALID, 'detail': exc.detail}
                 if exc.status == 429:
@@ -223,6 +226,8 @@ class KioskEndpoint:
                 socket.send({'action': Action.CLOSE_SESSION, 'raison': Reason.NO_SESSION, 'detail': exc.detail})
         elif kind in (Type.PAUSE, Type.RESUME, Type.REQUEST_TIME):
             self._control(socket, poste, kind, message, source)
+        elif kind == Type.ACCEPT_CHARTER:
+            self._accept_charter(socket, poste, message, source)
         else:
             socket.send({'action': Action.ERROR, 'detail': f'Type de message inconnu : {kind[:40]}.'})
 
@@ -243,6 +248,23 @@ class KioskEndpoint:
                     reply['retry_after'] = exc.retry_after
             else:
                 reply = {'action': Action.ERROR, 'detail': exc.detail, 'type': kind}
+            socket.send(reply)
+
+    def _accept_charter(self, socket, poste, message, source):
+        """{"type": "accept_charter", "code", "version"}: the visitor accepted the charter shown
+        by charter_required; the session then starts (session_started arrives as a fact)."""
+        code, version = message.get('code'), message.get('version')
+        if not isinstance(code, str) or not code.strip() or isinstance(version, bool) or not isinstance(version, int):
+            socket.send({'action': Action.ERROR, 'detail': 'accept_charter attend "code" et "version" (entier).'})
+            return
+        try:
+            self.desk.validate_code(code, poste, source_ip=source, charte_version=version)
+        except CharterRequired as required:   # cannot happen with a version, but stay safe
+            socket.send({'action': Action.CHARTER_REQUIRED, 'charte': required.to_json(), 'code': code})
+        except AppError as exc:
+            reply = {'action': Action.CODE_INVALID, 'detail': exc.detail}
+            if exc.status == 429:
+                reply['retry_after'] = exc.retry_after
             socket.send(reply)
 
     def _heartbeat(self, socket, poste, running, message):

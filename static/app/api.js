@@ -28,7 +28,7 @@ export class ApiError extends Error {
 }
 
 /** api('GET', '/api/postes/') → parsed JSON (null for 204). Throws ApiError. */
-export async function api(method, path, body, {blob = false} = {}) {
+export async function api(method, path, body, {blob = false, raw = false} = {}) {
   let response = await send(method, path, body);
   if (response.status === 401 && accessToken()) {
     // The access token may have just expired: refresh once and try again.
@@ -38,6 +38,7 @@ export async function api(method, path, body, {blob = false} = {}) {
   if (!response.ok) {
     throw new ApiError(response.status, await readJson(response), response.headers.get('Retry-After'));
   }
+  if (raw) return response;       // the caller reads headers and body itself
   if (blob) return response.blob();
   return response.status === 204 ? null : readJson(response);
 }

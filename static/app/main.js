@@ -14,6 +14,8 @@ import * as password from './views/password.js';
 import * as sites from './sites.js';
 import * as sitesView from './views/sites.js';
 import * as postes from './views/postes.js';
+import * as privacy from './views/privacy.js';
+import * as requisition from './views/requisition.js';
 import * as roomView from './views/room.js';
 import * as stats from './views/stats.js';
 import * as visitors from './views/visitors.js';
@@ -33,6 +35,8 @@ const ROUTES = [
   {path: 'postes', label: 'Postes', view: postes, admin: true},
   {path: 'comptes', label: 'Comptes', view: comptes, admin: true},
   {path: 'sites', label: 'Sites', view: sitesView, admin: true},
+  {path: 'requisition', label: 'Réquisition', view: requisition, admin: true},
+  {path: 'vie-privee', label: 'Vie privée', view: privacy, admin: true},
   {path: 'sauvegardes', label: 'Sauvegardes', view: backups, admin: true},
   {path: 'mot-de-passe', label: 'Mon mot de passe', view: password, hiddenInNav: true},
 ];

@@ -114,7 +114,7 @@ function send(message) {
 
 // ---- drawing
 
-const shown = {mode: null, notice: null, waiting: false, message: null};
+const shown = {mode: null, notice: null, waiting: false, message: null, charter: null};
 
 function render() {
   const mode = state.locked || state.paused ? 'lock' : 'session';
@@ -140,6 +140,7 @@ function render() {
       $('code-submit').disabled = !enabled;
       if (enabled) field.focus();
     }
+    if (state.charter !== shown.charter) showCharter(state.charter);
     $('link').textContent = state.linkText || '';
     $('paused').hidden = !state.paused;
     if (state.paused) $('paused-left').textContent = formatRemaining(state.remaining());
@@ -170,6 +171,18 @@ function render() {
     $('notice').hidden = !notice;
     $('notice-text').textContent = notice || '';
   }
+}
+
+/** The charter in place of the code entry (null: the code entry again). */
+function showCharter(charter) {
+  shown.charter = charter;
+  $('charter').hidden = !charter;
+  $('code-form').hidden = !!charter;
+  if (!charter) return;
+  $('charter-title').textContent = `Charte d'utilisation des postes publics (version ${charter.version})`;
+  $('charter-text').textContent = charter.texte;
+  $('charter-text').scrollTop = 0;
+  $('charter-accept').focus();
 }
 
 /** The library's name: the server's (sent in sync), else the page's own settings. */
@@ -230,6 +243,8 @@ function start() {
   $('end-yes').addEventListener('click', () => { apply(state.endSession()); render(); });
   $('notice-ok').addEventListener('click', () => { state.dismissNotice(); render(); });
   $('home-button').addEventListener('click', openHome);
+  $('charter-accept').addEventListener('click', () => { apply(state.acceptCharter()); render(); });
+  $('charter-decline').addEventListener('click', () => { apply(state.declineCharter()); render(); });
   $('pause').addEventListener('click', () => { apply(state.pause()); render(); });
   $('request').addEventListener('click', () => {
     apply(state.requestTime(Number($('request-seconds').value)));

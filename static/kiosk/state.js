@@ -4,7 +4,7 @@
  * effect: the scenario table tests/kiosk_scenarios.json drives both, so change them together.
  *
  * Inputs: what the server says (handleMessage), what the link does (connected, disconnected), what
- * the visitor does (submitCode, endSession), and time passing (tick, called a few times a second).
+ * the visitor does (submitCode, endSession, acceptCharter, declineCharter), and time passing (tick, called a few times a second).
  * Each input returns the effects it asks for, as arrays for main.js to carry out:
  *   [SEND, message]          send a JSON message to the server
  *   [SAVE, code, deadline]   keep the session in localStorage (deadline: wall-clock epoch ms)
@@ -13,7 +13,8 @@
  *   [COMMAND, commande]      a command of the desk (the page says it: a page cannot restart a PC)
  * Live control (docs/kiosk.md): a paused session (`paused`), the desk's messages (`message`),
  * requests for more time (requestTime, `requestPending`), inactivity (activity() on input).
- * The page reads the rest from properties: locked, remaining(), feedback, linkText, notice...
+ * The page reads the rest from properties: locked, remaining(), feedback, linkText, notice,
+ * charter (the charter to accept before the session starts, or null)...
  *
  * The server's clock is the authority: every figure it sends replaces ours. Between figures, and
  * while disconnected, the countdown runs on the monotonic clock and locks at zero by itself.
@@ -34,6 +35,7 @@ const HEARTBEAT_MS = 5000;
 const ANSWER_TIMEOUT_MS = 10_000;   // no answer to a code after this long: say so, let them retry
 const MESSAGE_MS = 30_000;          // feedback on the lock screen goes back to the invitation
 const NOTICE_MS = 30_000;           // a warning shown during the session hides itself after this
+const CHARTER_MS = 120_000;         // a charter left unanswered goes: the next visitor must not accept it
 
 /** 'MM:SS' under an hour, 'H:MM:SS' from an hour up. */
 export function formatRemaining(seconds) {
@@ -52,6 +54,8 @@ export class KioskState {
   #feedback = null;       // {text, error, until}
   #noticeUntil = 0;
   #nextHeartbeat = 0;
+  #charterCode = null;    // the code the charter shown is for
+  #charterUntil = 0;
   #pausedLeft = 0;
   #messageUntil = 0;
   #lastInput = 0;
@@ -68,6 +72,7 @@ export class KioskState {
     this.notice = null;         // a warning shown prominently during the session
     this.libraryName = null;    // the library's name and home page, as the server last said
     this.homePage = null;       // (null: not said; the page's own settings apply)
+    this.charter = null;        // {version, texte} to accept before the session starts
     this.paused = false;        // a paused session: the lock screen, its time frozen
     this.message = null;        // the desk's last message, shown on either screen
     this.requestPending = false;  // a request for more time awaits its answer
@@ -92,7 +97,8 @@ export class KioskState {
   }
 
   get canEnterCode() {
-    return (this.locked || this.paused) && this.link === 'up' && !this.#pending && this.statut !== MAINTENANCE;
+    return (this.locked || this.paused) && this.link === 'up' && !this.#pending && this.statut !== MAINTENANCE &&
+           this.charter === null;
   }
 
   /** {text, error} for the line under the code entry. */
@@ -138,6 +144,7 @@ export class KioskState {
     this.link = 'down';
     this.closeCode = closeCode;
     this.#pending = null;     // its answer will not come on a new connection
+    this.#dropCharter();      // the code is typed again once the link is back
     return [];
   }
 
@@ -198,6 +205,23 @@ export class KioskState {
     }
   }
 
+  /** The visitor accepts the charter shown: the code goes again, with the version accepted. */
+  acceptCharter() {
+    if (this.charter === null || this.link !== 'up') return [];
+    const code = this.#charterCode;
+    const version = this.charter.version;
+    this.#dropCharter();
+    this.#pending = {code, at: this.clock.monotonic()};
+    return [[SEND, {type: Type.ACCEPT_CHARTER, code, version}]];
+  }
+
+  declineCharter() {
+    if (this.charter === null) return [];
+    this.#dropCharter();
+    this.#say(T.CHARTER_DECLINED, false);
+    return [];
+  }
+
   dismissNotice() {
     this.notice = null;
     this.message = null;
@@ -226,6 +250,10 @@ export class KioskState {
     if (this.#feedback && now >= this.#feedback.until) this.#feedback = null;
     if (this.notice && now >= this.#noticeUntil) this.notice = null;
     if (this.message && now >= this.#messageUntil) this.message = null;
+    if (this.charter !== null && now >= this.#charterUntil) {
+      this.#dropCharter();
+      this.#say(T.CHARTER_TIMEOUT, false);
+    }
     if (this.link === 'up' && now >= this.#nextHeartbeat) {
       this.#nextHeartbeat = now + HEARTBEAT_MS;
       effects.push([SEND, this.#heartbeat()]);
@@ -243,6 +271,7 @@ export class KioskState {
       case Action.ADD_TIME: return this.#onAddTime(msg);
       case Action.WARNING: return this.#onWarning(msg);
       case Action.CLOSE_SESSION: return this.#onCloseSession(msg);
+      case Action.CHARTER_REQUIRED: return this.#onCharterRequired(msg);
       case Action.PAUSED: return this.#onPaused(msg);
       case Action.RESUMED: return this.#onResumed(msg);
       case Action.MESSAGE: return this.#onMessage(msg);
@@ -287,6 +316,19 @@ export class KioskState {
     this.#resumeCode = null;
     if (!code || !left) return [];
     return this.#enter(code, left);
+  }
+
+  /** The code is valid, but the visitor must first accept the charter (only an answer to the code
+   * just typed is shown). */
+  #onCharterRequired(msg) {
+    const charter = mapping(msg.charte);
+    const version = charter ? charter.version : null;
+    if (!this.#pending || !this.locked || !Number.isInteger(version)) return [];
+    this.#charterCode = this.#pending.code;
+    this.#pending = null;
+    this.charter = {version, texte: text(charter.texte) || ''};
+    this.#charterUntil = this.clock.monotonic() + CHARTER_MS;
+    return [];
   }
 
   #onCodeInvalid(msg) {
@@ -418,6 +460,7 @@ export class KioskState {
   /** Start or go on with a session that has `left` seconds, by the server's figure. */
   #enter(code, left) {
     if (!code) return [];
+    this.#dropCharter();
     if (this.locked || this.paused) {
       this.#feedback = null;
       this.#lastInput = this.clock.monotonic();   // inactivity counts from the start
@@ -428,6 +471,11 @@ export class KioskState {
     this.code = code;
     this.#deadline = this.clock.monotonic() + left * 1000;
     return [[SAVE, code, this.clock.time() + left * 1000]];
+  }
+
+  #dropCharter() {
+    this.charter = null;
+    this.#charterCode = null;
   }
 
   #lock(message) {

@@ -21,6 +21,8 @@ const ENDED = Object.freeze({
   [Reason.LIBRARY_CLOSING]: 'La bibliothèque ferme : votre session est terminée. À bientôt !',
 });
 export const ENDED_OTHER = 'Session terminée.';
+export const CHARTER_DECLINED = "Charte refusée : la session n'est pas ouverte.";
+export const CHARTER_TIMEOUT = 'Charte sans réponse : entrez de nouveau votre code.';
 export const PAUSED = 'Session en pause : entrez votre code pour reprendre';
 export const REQUEST_SENT = 'Demande transmise à l’accueil.';
 export const INACTIVITY_NOTICE = 'Êtes-vous toujours là ? Sans action de votre part, la session se termine dans 1 minute.';

@@ -5,6 +5,7 @@ import {isAdmin} from '../auth.js';
 import {debounce, h, pageTitle} from '../dom.js';
 import {calendarDay, date, dateTime, duration, fullName, PIECES, RAISONS, SESSION_STATUTS} from '../format.js';
 import {errorBox} from '../forms.js';
+import {saveBlob} from '../csv.js';
 import {confirmDialog, toast} from '../ui.js';
 import {visitorForm} from '../visitor-form.js';
 import {visitorPicker} from '../visitor-picker.js';
@@ -93,6 +94,8 @@ async function showVisitor(detail, id, search) {
   const dangerZone = isAdmin() ? h('div', {class: 'danger-zone'},
     h('div', {class: 'actions'},
       h('button', {type: 'button', onclick: () => showMerge(mergeBox, visitor, search)}, 'Fusionner une fiche en double…'),
+      h('button', {type: 'button', onclick: () => exportData(visitor)}, 'Exporter ses données'),
+      h('button', {type: 'button', class: 'danger', onclick: () => anonymise(visitor, search)}, 'Anonymiser…'),
       h('button', {type: 'button', class: 'danger', onclick: () => remove(visitor, search)}, 'Supprimer ce visiteur')),
     mergeBox) : '';
   detail.append(
@@ -144,6 +147,9 @@ function summary(v) {
       ? h('span', {class: 'ok'}, '— vérifiée')
       : h('span', {class: 'danger-text'}, '— non vérifiée')]),
     fact('Consentement RGPD', `donné le ${date(v.date_consentement)}`),
+    v.anonymise_le ? fact('Anonymisé', `le ${date(v.anonymise_le)}`) : null,
+    fact('Autorisation parentale', v.autorisation_parentale ? 'oui' : 'non'),
+    fact('Charte', v.charte_version ? `version ${v.charte_version} acceptée` : 'pas encore acceptée'),
     fact('Sessions', v.nombre_sessions_total ? `${v.nombre_sessions_total}, la dernière le ${dateTime(v.derniere_session)}` : 'aucune'),
     v.notes ? fact('Notes', v.notes) : null);
 }
@@ -187,6 +193,36 @@ function showMerge(box, visitor, search) {
     }});
   box.replaceChildren(h('div', {class: 'merge'}, picker.el));
   picker.input.focus();
+}
+
+/** The right of access: everything the box holds about the person, as a JSON file. */
+async function exportData(visitor) {
+  try {
+    const blob = await api('GET', `/api/utilisateurs/${visitor.id}/export/`, undefined, {blob: true});
+    saveBlob(`donnees-visiteur-${visitor.id}.json`, blob);
+    toast('Données exportées (l’export est inscrit au journal).');
+  } catch (error) {
+    toast(error.detail, 'error');
+  }
+}
+
+/** The right to erasure: the record is emptied now; the audit log keeps the name for a year. */
+async function anonymise(visitor, search) {
+  const sure = await confirmDialog({
+    title: 'Anonymiser ce visiteur ?',
+    message: `Toutes les données personnelles de ${fullName(visitor)} sont effacées (nom, contact, date de naissance, ` +
+      'pièce d’identité, photo, notes) ; la fiche reste sous le nom « Anonyme ». Le journal d’audit garde son nom ' +
+      'pendant sa durée de conservation (obligation légale). Impossible pendant une session.',
+    confirmLabel: 'Anonymiser', danger: true});
+  if (!sure) return;
+  try {
+    await api('POST', `/api/utilisateurs/${visitor.id}/anonymiser/`);
+    toast('Visiteur anonymisé.');
+    location.hash = hashFor(visitor.id, search);
+    window.dispatchEvent(new HashChangeEvent('hashchange'));
+  } catch (error) {
+    toast(error.detail, 'error');
+  }
 }
 
 async function remove(visitor, search) {
