@@ -203,6 +203,11 @@ def test_anonymise_empties_the_record_and_deletes_the_photo(client, ctx, world, 
     assert entry.utilisateur == alice['id'] and entry.utilisateur_nom == 'Alice Martin'
     assert entry.operateur == 'admin' and entry.metadata_dict == {'raison': 'demande'}
     assert verify()['ok']
+    # Nothing of the person is left to search by, not even in the search index.
+    for word in ('martin', 'alice', '0612345678'):
+        assert client.get(f'/api/utilisateurs/?search={word}', token=admin_token).json['count'] == 0, word
+    with db.database.connection_context():
+        assert 'martin' not in Utilisateur.get_by_id(alice['id']).recherche
 
 
 def test_anonymise_is_refused_while_a_session_is_open(client, world, admin_token, staff_token):

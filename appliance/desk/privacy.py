@@ -22,6 +22,7 @@ from appliance.db import writing
 from appliance.errors import Conflict, Invalid
 from appliance.models import Charte, Log, Poste, Session, State, Utilisateur
 from appliance.protocol import OPEN_STATUTS
+from appliance.search import search_text
 from appliance.serializers import session_json, utilisateur_json
 
 ANONYME = 'Anonyme'
@@ -76,9 +77,10 @@ class Privacy:
                       type_piece_identite=None, piece_identite_verifiee=False, numero_piece_identite='',
                       notes='', photo=None, autorisation_parentale=False, anonymise_le=now,
                       updated_at=now)
-        Utilisateur.update(**fields).where(Utilisateur.id == visitor.id).execute()
         for name, value in fields.items():
             setattr(visitor, name, value)
+        fields['recherche'] = visitor.recherche = search_text(visitor)   # it held the name too (search.py)
+        Utilisateur.update(**fields).where(Utilisateur.id == visitor.id).execute()
         return photo
 
     def export_visitor(self, visitor, *, operateur, ip):
