@@ -209,15 +209,7 @@ class KioskEndpoint:
             if not isinstance(code, str) or not code.strip():
                 socket.send({'action': Action.CODE_INVALID, 'detail': 'Entrez le code remis à l’accueil.'})
                 return
-            try:
-                self.desk.validate_code(code, poste, source_ip=source)  # success arrives as a fact
-            except CharterRequired as required:
-                socket.send({'action': Action.CHARTER_REQUIRED, 'charte': required.to_json(), 'code': code})
-            except AppError as exc:
-                reply = {'action': Action.CODE_INVALID, 'detail': exc.detail}
-                if exc.status == 429:
-                    reply['retry_after'] = exc.retry_after
-                socket.send(reply)
+            self._start(socket, poste, code, source)
         elif kind == Type.END_SESSION:
             raison = Reason.INACTIVITY if message.get('raison') == Reason.INACTIVITY else Reason.BY_VISITOR
             try:
@@ -257,9 +249,14 @@ class KioskEndpoint:
         if not isinstance(code, str) or not code.strip() or isinstance(version, bool) or not isinstance(version, int):
             socket.send({'action': Action.ERROR, 'detail': 'accept_charter attend "code" et "version" (entier).'})
             return
+        self._start(socket, poste, code, source, charte_version=version)
+
+    def _start(self, socket, poste, code, source, charte_version=None):
+        """Start the session of `code`: success arrives as a fact (session_started); a charter to
+        accept first, or a refusal, is answered here."""
         try:
-            self.desk.validate_code(code, poste, source_ip=source, charte_version=version)
-        except CharterRequired as required:   # cannot happen with a version, but stay safe
+            self.desk.validate_code(code, poste, source_ip=source, charte_version=charte_version)
+        except CharterRequired as required:
             socket.send({'action': Action.CHARTER_REQUIRED, 'charte': required.to_json(), 'code': code})
         except AppError as exc:
             reply = {'action': Action.CODE_INVALID, 'detail': exc.detail}
