@@ -36,8 +36,12 @@ def up(migrator, db):
     db.create_tables([Categorie])
     migrator.migrate(
         migrator.add_column('utilisateur', 'categorie', IntegerField(null=True)),
-        migrator.add_column('poste_session', 'invite', BooleanField(default=False)),
-        migrator.add_column('poste_session', 'limite_fermeture', BooleanField(default=False)),
+        # Defaults kept by the database too: rows written by hand (or by an older process of a
+        # network during an upgrade) still go in.
+        migrator.add_column('poste_session', 'invite',
+                            BooleanField(default=False, constraints=[SQL('DEFAULT FALSE')])),
+        migrator.add_column('poste_session', 'limite_fermeture',
+                            BooleanField(default=False, constraints=[SQL('DEFAULT FALSE')])),
     )
     if not isinstance(db, SqliteDatabase):
         db.execute_sql('ALTER TABLE poste_session ALTER COLUMN utilisateur_id DROP NOT NULL')

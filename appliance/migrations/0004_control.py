@@ -43,7 +43,8 @@ def up(migrator, db):
 
     migrator.migrate(
         migrator.add_column('poste_session', 'pause_debut', DateTimeField(null=True)),
-        migrator.add_column('poste_session', 'duree_pauses', IntegerField(default=0)),
+        migrator.add_column('poste_session', 'duree_pauses',   # the database's default too (0003)
+                            IntegerField(default=0, constraints=[SQL('DEFAULT 0')])),
     )
     db.create_tables([DemandeTemps])
     # One pending request per session, held by the database itself.
