@@ -109,3 +109,22 @@ def poste_json(fields, *, now, active_session, en_ligne, derniere_connexion, adr
         'adresse_kiosque': adresse_kiosque,
         'session_active': active_session_summary(active_session, now),
     }
+
+
+def demande_json(demande):
+    session = demande.session
+    utilisateur = session.utilisateur if session.utilisateur_id else None
+    poste = demande.poste if demande.poste_id else None
+    return {
+        'id': demande.id,
+        'session': demande.session_id,
+        'poste': demande.poste_id,
+        'poste_nom': poste.nom if poste else None,
+        'utilisateur_nom': utilisateur.nom_complet if utilisateur else None,
+        'seconds': demande.seconds,
+        'statut': demande.statut,
+        'motif': demande.motif,
+        'operateur': demande.operateur,
+        'created_at': iso(demande.created_at),
+        'traitee_at': iso(demande.traitee_at),
+    }

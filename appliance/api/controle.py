@@ -5,10 +5,10 @@ from appliance.api.declared import STAFF, Row
 from appliance.api.http import client_ip
 from appliance.api.pagination import PAGINATION, paginate
 from appliance.api.validation import Boolean, Choice, Field, Integer, Problem, Text
-from appliance.desk.control import demande_json
 from appliance.desk.sessions import MAX_ADDED, MIN_ADDED
 from appliance.models import DemandeTemps, Poste, Session
 from appliance.protocol import COMMANDES
+from appliance.serializers import demande_json
 
 MAX_MESSAGE = 500
 MAX_POSTES = 1000

@@ -11,14 +11,14 @@ from datetime import timedelta
 from peewee import JOIN, IntegrityError
 
 from appliance import audit, db, events
-from appliance.clock import iso, pause_seconds, resumed_deadline
+from appliance.clock import pause_seconds, resumed_deadline
 from appliance.db import writing
 from appliance.errors import AppError, Conflict, Forbidden, Invalid, RateLimited
 from appliance.models import DemandeTemps, Poste, Session, Utilisateur  # noqa: F401 (Poste: joins)
 from appliance.protocol import (ACTIVE, DEMANDE_ACCEPTEE, DEMANDE_CLOSE, DEMANDE_EN_ATTENTE, DEMANDE_REFUSEE,
                                 EN_ATTENTE, FORCED_COMMANDS, LOCK, MAX_REQUEST, MIN_REQUEST, RUNNING,
                                 SUSPENDUE, WAKE, Reason, normalise_code)
-from appliance.serializers import temps_restant
+from appliance.serializers import demande_json, temps_restant
 
 MAX_REQUESTS_PER_SESSION = 10   # a kiosk cannot flood the desk: one pending, ten in all
 COMMAND_NAMES = {'verrouiller': 'verrouillage', 'deconnecter': 'déconnexion', 'redemarrer': 'redémarrage',
@@ -51,25 +51,6 @@ def send_magic_packet(mac, address):
         if family == socket.AF_INET:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
         sock.sendto(magic_packet(mac), (host, port))
-
-
-def demande_json(demande):
-    session = demande.session
-    utilisateur = session.utilisateur if session.utilisateur_id else None
-    poste = demande.poste if demande.poste_id else None
-    return {
-        'id': demande.id,
-        'session': demande.session_id,
-        'poste': demande.poste_id,
-        'poste_nom': poste.nom if poste else None,
-        'utilisateur_nom': utilisateur.nom_complet if utilisateur else None,
-        'seconds': demande.seconds,
-        'statut': demande.statut,
-        'motif': demande.motif,
-        'operateur': demande.operateur,
-        'created_at': iso(demande.created_at),
-        'traitee_at': iso(demande.traitee_at),
-    }
 
 
 def demandes_query():
